@@ -1,0 +1,1 @@
+"""达川救助 (Dachuan Aid): the social-assistance service."""

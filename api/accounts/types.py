@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import datetime
+
+import strawberry
+
+from api.accounts.models import StaffAccount as StaffModel
+from api.applicants.types import Applicant
+from api.kit.actors import ROLE_LABELS
+
+
+@strawberry.type(description="Who is signed in.")
+class Viewer:
+    kind: str = strawberry.field(description="applicant | staff | anonymous")
+    role: str
+    role_label: str
+    name: str
+    region_code: str | None
+    must_change_password: bool
+    applicant: Applicant | None = strawberry.field(description="The applicant's own real-name profile, if any.")
+
+
+@strawberry.type(description="A staff account allocated by an administrator.")
+class StaffAccount:
+    id: strawberry.ID
+    username: str
+    display_name: str
+    role: str
+    role_label: str
+    region_code: str
+    disabled: bool
+    must_change_password: bool
+    locked_until: datetime.datetime | None
+    last_login_at: datetime.datetime | None
+
+    @classmethod
+    def from_model(cls, m: StaffModel) -> StaffAccount:
+        return cls(id=strawberry.ID(str(m.id)), username=m.username, display_name=m.display_name, role=m.role,
+                   role_label=ROLE_LABELS.get(m.role, m.role), region_code=m.region_id, disabled=m.disabled,
+                   must_change_password=m.must_change_password, locked_until=m.locked_until,
+                   last_login_at=m.last_login_at)
+
+
+@strawberry.type
+class CodeSentSuccess:
+    retry_after: int = strawberry.field(description="Seconds before another code may be requested.")
+
+
+@strawberry.type
+class SignInSuccess:
+    token: str
+    expires_at: datetime.datetime
+    must_change_password: bool
+
+
+@strawberry.type
+class OkSuccess:
+    ok: bool = True
+
+
+@strawberry.type(description="A new account and its initial password, shown this once.")
+class StaffCredentials:
+    account: StaffAccount
+    initial_password: str
+
+
+@strawberry.type
+class StaffCreateSuccess:
+    credentials: list[StaffCredentials]
+
+
+@strawberry.type
+class StaffSuccess:
+    account: StaffAccount
+
+
+@strawberry.input
+class StaffCreateInput:
+    username: str
+    display_name: str
+    role: str
+    region_code: str
+    phone: str | None = None

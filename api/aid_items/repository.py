@@ -1,0 +1,32 @@
+"""Every query of the aid-items domain."""
+
+from __future__ import annotations
+
+from api.aid_items.models import AidItem
+
+
+async def all_items(enabled_only: bool) -> list[AidItem]:
+    qs = AidItem.all()
+    if enabled_only:
+        qs = qs.filter(enabled=True)
+    return await qs.order_by("sort_order", "id")
+
+
+async def by_code(code: str) -> AidItem | None:
+    return await AidItem.get_or_none(code=code)
+
+
+async def by_id(item_id: int) -> AidItem | None:
+    return await AidItem.get_or_none(id=item_id)
+
+
+async def by_ids(ids: list[int]) -> list[AidItem]:
+    return await AidItem.filter(id__in=ids)
+
+
+async def count() -> int:
+    return await AidItem.all().count()
+
+
+async def add(**values) -> AidItem:
+    return await AidItem.create(**values)

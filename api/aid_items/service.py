@@ -1,0 +1,129 @@
+"""The catalogue of aid items: data an admin can edit, enable and disable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from api.aid_items import repository
+from api.aid_items.defaults import DEFAULT_ITEMS
+from api.aid_items.models import AidItem
+from api.cases.workflow import STAGES, Route
+from api.kit.actors import Actor
+from api.kit.errors import NotAllowedError, NotFoundError, ValidationError
+from api.kit.forms import check_form_schema
+
+
+async def ensure_defaults() -> int:
+    """Writes the ten default items when the catalogue is empty; returns how many were written."""
+    if await repository.count():
+        return 0
+    for item in DEFAULT_ITEMS:
+        await repository.add(**item)
+    return len(DEFAULT_ITEMS)
+
+
+async def list_items(*, include_disabled: bool = False) -> list[AidItem]:
+    """Returns the catalogue in display order."""
+    return await repository.all_items(enabled_only=not include_disabled)
+
+
+async def get_by_code(code: str) -> AidItem:
+    """Returns an item by code, or raises a not-found error naming it."""
+    item = await repository.by_code((code or "").strip())
+    if item is None:
+        raise NotFoundError(f"救助事项「{code}」不存在", code="item_not_found", field="itemCode")
+    return item
+
+
+async def get_by_id(item_id: int) -> AidItem | None:
+    """Returns an item by id."""
+    return await repository.by_id(item_id)
+
+
+def route_of(item: AidItem) -> Route:
+    """Returns what the state machine needs to know of an item."""
+    limit = item.township_approval_limit
+    return Route(
+        stages=tuple(item.route), notice_days=item.notice_days, payment=item.payment,
+        township_approval_limit=Decimal(str(limit)) if limit is not None else None,
+        emergency_allowed=item.emergency_allowed,
+        whole_case_extendable=bool(item.whole_case_extended_working_days),
+    )
+
+
+def required_materials(item: AidItem) -> list[dict]:
+    """Returns the materials an application for this item must carry."""
+    return [m for m in item.materials if m.get("required")]
+
+
+@dataclass
+class ItemUpdate:
+    name: str | None = None
+    short_name: str | None = None
+    description: str | None = None
+    enabled: bool | None = None
+    form: list[dict] | None = None
+    materials: list[dict] | None = None
+    stage_limits: dict | None = None
+    sort_order: int | None = None
+
+
+def _check_materials(materials: list[dict]) -> list[dict]:
+    seen = set()
+    out = []
+    for i, m in enumerate(materials):
+        code = str(m.get("code") or "").strip()
+        name = str(m.get("name") or "").strip()
+        if not code or not name:
+            raise ValidationError(f"第{i + 1}项材料缺少编码或名称", code="materials_invalid", field="materials")
+        if code in seen:
+            raise ValidationError(f"材料编码「{code}」重复", code="materials_invalid", field="materials")
+        seen.add(code)
+        out.append({"code": code, "name": name, "required": bool(m.get("required")), "hint": str(m.get("hint") or "")})
+    return out
+
+
+def _check_limits(item: AidItem, limits: dict) -> dict:
+    out = {}
+    for stage, value in limits.items():
+        if stage not in STAGES or stage not in item.route:
+            raise ValidationError(f"环节「{stage}」不在该事项的流程中", code="stage_limits_invalid", field="stageLimits")
+        days = value.get("working_days") if isinstance(value, dict) else value
+        if not isinstance(days, int) or not 1 <= days <= 90:
+            raise ValidationError("时限应为1到90个工作日", code="stage_limits_invalid", field="stageLimits")
+        out[stage] = {"working_days": days}
+    return {**item.stage_limits, **out}
+
+
+async def update(actor: Actor, code: str, change: ItemUpdate) -> AidItem:
+    """Edits an item's name, description, form, materials, time limits or enabled flag."""
+    if actor.role != "admin":
+        raise NotAllowedError("只有系统管理员可以配置救助事项", code="admin_only")
+    item = await get_by_code(code)
+    if change.name is not None:
+        name = change.name.strip()
+        if not name or len(name) > 64:
+            raise ValidationError("事项名称不能为空，且不超过64个字", code="name_invalid", field="name")
+        item.name = name
+    if change.short_name is not None:
+        short = change.short_name.strip()
+        if not short or len(short) > 32:
+            raise ValidationError("简称不能为空，且不超过32个字", code="name_invalid", field="shortName")
+        item.short_name = short
+    if change.description is not None:
+        if len(change.description) > 4000:
+            raise ValidationError("说明不能超过4000字", code="description_too_long", field="description")
+        item.description = change.description.strip()
+    if change.form is not None:
+        item.form = check_form_schema(change.form)
+    if change.materials is not None:
+        item.materials = _check_materials(change.materials)
+    if change.stage_limits is not None:
+        item.stage_limits = _check_limits(item, change.stage_limits)
+    if change.enabled is not None:
+        item.enabled = change.enabled
+    if change.sort_order is not None:
+        item.sort_order = change.sort_order
+    await item.save()
+    return item

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import strawberry
+
+from api.cases import service
+from api.cases.types import (
+    Case,
+    CaseConnection,
+    CaseEdge,
+    CaseFilterInput,
+    PageInfo,
+    decode_cursor,
+    encode_cursor,
+)
+from api.graphql.payloads import parse_id, require_signed_in
+from api.kit.errors import ValidationError
+
+
+@strawberry.type
+class CaseQueries:
+    @strawberry.field(description="Cases visible to the caller, newest first (at most 100 a page).")
+    async def cases(self, info: strawberry.Info, filter: CaseFilterInput | None = None, first: int = 20,
+                    after: str | None = None) -> CaseConnection:
+        require_signed_in(info.context)
+        if not 1 <= first <= 100:
+            raise ValidationError("每页条数应为1到100", code="page_size_invalid", field="first")
+        after_id = None
+        if after:
+            after_id = decode_cursor(after)
+            if after_id is None:
+                raise ValidationError("分页游标无效", code="cursor_invalid", field="after")
+        f = filter or CaseFilterInput()
+        rows = await service.page(info.context.actor, service.CaseFilter(
+            statuses=[s.value for s in f.status] if f.status else None, item_codes=f.item_codes,
+            region_code=f.region_code, channel=f.channel.value if f.channel else None,
+            clock=f.clock.value if f.clock and f.clock.value != "ok" else None,
+        ), first=first, after_id=after_id)
+        edges = [CaseEdge(cursor=encode_cursor(c.id), node=Case.from_model(c)) for c in rows[:first]]
+        return CaseConnection(edges=edges, page_info=PageInfo(has_next_page=len(rows) > first,
+                                                              end_cursor=edges[-1].cursor if edges else None))
+
+    @strawberry.field(description="One case with its steps and materials.")
+    async def case(self, info: strawberry.Info, id: strawberry.ID) -> Case:
+        require_signed_in(info.context)
+        return Case.from_model(await service.get_for(info.context.actor, parse_id(id)))

@@ -1,0 +1,66 @@
+"""Every query of the cases domain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tortoise.expressions import Q
+
+from api.cases.models import Case, CaseEvent
+
+
+async def by_id(case_id: int, *, for_update: bool = False) -> Case | None:
+    qs = Case.filter(id=case_id)
+    if for_update:
+        qs = qs.select_for_update()
+    return await qs.first()
+
+
+async def by_submission_key(key: str) -> Case | None:
+    return await Case.get_or_none(submission_key=key)
+
+
+async def by_open_key(open_key: str) -> Case | None:
+    return await Case.get_or_none(open_key=open_key)
+
+
+async def add(**values) -> Case:
+    return await Case.create(**values)
+
+
+async def add_event(**values) -> CaseEvent:
+    return await CaseEvent.create(**values)
+
+
+async def events_of(case_id: int, *, public_only: bool, after_seq: int = 0) -> list[CaseEvent]:
+    qs = CaseEvent.filter(case_id=case_id, seq__gt=after_seq)
+    if public_only:
+        qs = qs.filter(public=True)
+    return await qs.order_by("seq")
+
+
+async def events_of_many(case_ids: list[int]) -> list[CaseEvent]:
+    return await CaseEvent.filter(case_id__in=case_ids).order_by("case_id", "seq")
+
+
+async def page(*, region_prefix: str | None, applicant_id: int | None, statuses: list[str] | None,
+               item_ids: list[int] | None, channel: str | None, clock: str | None, now: datetime,
+               after_id: int | None, limit: int) -> list[Case]:
+    qs = Case.all()
+    if region_prefix is not None:
+        qs = qs.filter(region_id__startswith=region_prefix)
+    if applicant_id is not None:
+        qs = qs.filter(applicant_id=applicant_id)
+    if statuses:
+        qs = qs.filter(status__in=statuses)
+    if item_ids is not None:
+        qs = qs.filter(item_id__in=item_ids)
+    if channel:
+        qs = qs.filter(channel=channel)
+    if clock == "overdue":
+        qs = qs.filter(Q(due_at__lte=now) | Q(case_due_at__lte=now))
+    elif clock == "warning":
+        qs = qs.filter(warn_at__lte=now, due_at__gt=now).filter(Q(case_due_at=None) | Q(case_due_at__gt=now))
+    if after_id is not None:
+        qs = qs.filter(id__lt=after_id)
+    return await qs.order_by("-id").limit(limit)

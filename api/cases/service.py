@@ -1,0 +1,278 @@
+"""The rules of cases: submission, every workflow action, visibility, and the stage clocks."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from tortoise.exceptions import IntegrityError
+
+from api.aid_items import service as aid_items
+from api.aid_items.models import AidItem
+from api.applicants import service as applicants
+from api.applicants.models import Applicant
+from api.cases import repository
+from api.cases.clocks import stage_clock, whole_case_due
+from api.cases.errors import CaseNotFound, OpenCaseExists
+from api.cases.models import Case, CaseEvent
+from api.cases.workflow import STATUSES, TERMINAL, CaseView, Transition, decide
+from api.kit import clock
+from api.kit.actors import Actor
+from api.kit.broker import get_broker
+from api.kit.db import after_commit
+from api.kit.errors import ConflictError, NotAllowedError, ValidationError
+from api.kit.forms import clean_form
+from api.kit.idnumber import age_on
+from api.settings import get_settings
+
+KEY = re.compile(r"^[A-Za-z0-9_\-]{8,64}$")
+# Staff roles that read cases (inside their region); analysts read only aggregates and masked data.
+ROLES_READING_CASES = frozenset(
+    {"village_worker", "township_officer", "verifier", "approver", "finance", "supervisor", "analyst", "admin"}
+)
+ROLES_PROXY = frozenset({"village_worker", "township_officer"})
+
+
+@dataclass
+class SubmitInput:
+    item_code: str
+    submission_key: str
+    form: dict = field(default_factory=dict)
+    material_ids: list[str] = field(default_factory=list)
+    emergency: bool = False
+    applicant_id: int | None = None  # set when staff apply on someone's behalf
+
+
+def case_channel(name: str) -> str:
+    return f"case:{name}"
+
+
+def region_channel(region_code: str) -> str:
+    return f"region:{region_code}"
+
+
+def _open_key(applicant_id: int, item_id: int) -> str:
+    return f"{applicant_id}:{item_id}"
+
+
+async def _publish(case: Case, event: CaseEvent) -> None:
+    message = {"case_id": case.id, "seq": event.seq, "status": case.status, "region": case.region_id,
+               "action": event.action, "public": event.public}
+
+    async def deliver() -> None:
+        broker = get_broker()
+        await broker.publish(case_channel(str(case.id)), message)
+        # the work-queue channels of every ancestor: village, township, district
+        for n in (12, 9, 6):
+            await broker.publish(region_channel(case.region_id[:n]), message)
+
+    after_commit(deliver)
+
+
+async def _append_event(case: Case, actor: Actor, t: Transition, now: datetime) -> CaseEvent:
+    # seq has no gaps: the event and the state change commit together, under the case's row lock
+    case.last_seq += 1
+    event = await repository.add_event(
+        case_id=case.id, seq=case.last_seq, action=t.action, from_status=t.from_status, to_status=t.to_status,
+        actor_kind=actor.kind, actor_staff_id=actor.staff_id, actor_name=actor.name or actor.role,
+        actor_role=actor.role, comment=t.comment, public=t.public, data=t.data, created_at=now,
+    )
+    return event
+
+
+async def submit(actor: Actor, data: SubmitInput) -> Case:
+    """Creates a case (once per submission key) for the caller or, by staff, on someone's behalf."""
+    key = (data.submission_key or "").strip()
+    if not KEY.match(key):
+        raise ValidationError("提交编号无效，请刷新页面后重试", code="submission_key_invalid", field="submissionKey")
+    applicant = await _applicant_for_submit(actor, data.applicant_id)
+    existing = await repository.by_submission_key(key)
+    if existing is not None:
+        if existing.applicant_id != applicant.id:
+            raise ConflictError("提交编号已被使用，请刷新页面后重试", code="submission_key_taken", field="submissionKey")
+        return existing
+    item = await aid_items.get_by_code(data.item_code)
+    if not item.enabled:
+        raise ValidationError(f"「{item.name}」暂停受理", code="item_disabled", field="itemCode")
+    form = clean_form(item.form, data.form)
+    if data.emergency and not item.emergency_allowed:
+        raise ValidationError(f"「{item.name}」不适用急难型救助", code="emergency_not_allowed", field="emergency")
+    from api.materials import service as materials
+
+    mats = await materials.for_submission(applicant.id, data.material_ids)
+    have = {m.kind for m in mats}
+    missing = [m["name"] for m in aid_items.required_materials(item) if m["code"] not in have]
+    if missing:
+        raise ValidationError(f"请上传：{'、'.join(missing)}", code="materials_missing", field="materialIds")
+    open_key = _open_key(applicant.id, item.id)
+    open_case = await repository.by_open_key(open_key)
+    if open_case is not None:
+        raise OpenCaseExists(item.short_name, open_case.number)
+    now = clock.now()
+    c = stage_clock(status="submitted", stage_limits=item.stage_limits, now=now)
+    channel = "self" if actor.is_applicant else "proxy"
+    try:
+        case = await repository.add(
+            number=f"P{uuid.uuid4().hex[:18]}", applicant_id=applicant.id, item_id=item.id,
+            region_id=applicant.region_id, channel=channel, proxy_by_id=actor.staff_id, status="submitted",
+            emergency=bool(data.emergency), form_data=form, submission_key=key, open_key=open_key,
+            submitted_at=now, stage_started_at=c.started_at, warn_at=c.warn_at, due_at=c.due_at,
+        )
+    except IntegrityError:
+        raise ConflictError("该申请正在提交，请勿重复操作；稍后可在“我的申请”中查看", code="submit_race") from None
+    case.number = f"DC{now.astimezone(UTC).year}-{case.id:06d}"
+    await materials.attach(mats, case.id)
+    comment = "工作人员代为提交（帮办代办）" if channel == "proxy" else ""
+    event = await _append_event(case, actor, Transition("submit", None, "submitted", comment), now)
+    await case.save(update_fields=["number", "last_seq"])
+    await _publish(case, event)
+    return case
+
+
+async def _applicant_for_submit(actor: Actor, applicant_id: int | None) -> Applicant:
+    if actor.is_applicant:
+        profile = await applicants.own_profile(actor)
+        if profile is None:
+            raise ValidationError("请先填写实名信息（姓名、身份证号码、户籍地）再申请", code="profile_required")
+        if applicant_id is not None and applicant_id != profile.id:
+            raise NotAllowedError("只能为自己申请；如需代办请联系村(社区)工作人员", code="not_owner")
+        return profile
+    if actor.role not in ROLES_PROXY:
+        raise NotAllowedError("只有村(社区)协理员和乡镇(街道)经办人可以代为申请", code="role_not_allowed")
+    if applicant_id is None:
+        raise ValidationError("请选择申请人", code="applicant_required", field="applicantId")
+    applicant = await applicants.get_for(actor, applicant_id)
+    return applicant
+
+
+def can_read(actor: Actor, case: Case) -> bool:
+    """Tells whether the caller may see this case."""
+    if actor.is_applicant:
+        return actor.applicant_id is not None and actor.applicant_id == case.applicant_id
+    return actor.is_staff and actor.role in ROLES_READING_CASES and actor.covers(case.region_id)
+
+
+async def get_for(actor: Actor, case_id: int) -> Case:
+    """Returns a case the caller may read, or CaseNotFound."""
+    case = await repository.by_id(case_id)
+    if case is None or not can_read(actor, case):
+        raise CaseNotFound()
+    return case
+
+
+async def _view(case: Case, item: AidItem, now: datetime) -> CaseView:
+    applicant = await applicants.repository.get(case.applicant_id)
+    minor = applicant is not None and age_on(applicant.birth_date, now.date()) < 18
+    return CaseView(status=case.status, route=aid_items.route_of(item), region_code=case.region_id,
+                    applicant_id=case.applicant_id, channel=case.channel, submitted_at=case.submitted_at,
+                    emergency=case.emergency, notice_until=case.notice_until, applicant_is_minor=minor,
+                    extended=case.extended)
+
+
+async def act(actor: Actor, case_id: int, action: str, data: dict | None = None) -> tuple[Case, CaseEvent]:
+    """Takes one workflow action on a case: checks it, changes the state, appends the event."""
+    case = await repository.by_id(case_id, for_update=True)
+    if case is None or not (can_read(actor, case) or actor.kind in ("system", "province")):
+        raise CaseNotFound()
+    item = await aid_items.get_by_id(case.item_id)
+    now = clock.now()
+    t = decide(action, await _view(case, item, now), actor, data, now,
+               withdraw_grace=_grace())
+    _apply(case, item, t, now)
+    event = await _append_event(case, actor, t, now)
+    await case.save()
+    await _publish(case, event)
+    return case, event
+
+
+def _grace():
+    from datetime import timedelta
+
+    return timedelta(minutes=get_settings().withdraw_grace_minutes)
+
+
+def _apply(case: Case, item: AidItem, t: Transition, now: datetime) -> None:
+    case.status = t.to_status
+    if t.action == "accept":
+        case.accepted_at = now
+        case.case_due_at = whole_case_due(now, item.whole_case_working_days)
+    elif t.action == "investigate":
+        case.investigation = t.data
+    elif t.action == "verify":
+        case.verification = t.data
+    elif t.action == "review" and t.data.get("notice_until"):
+        case.notice_until = datetime.fromisoformat(t.data["notice_until"])
+    elif t.action in ("approve", "province_decide") and t.to_status != "rejected":
+        case.amount = Decimal(t.data["amount"])
+        case.start_month = t.data["start_month"]
+        case.decided_at = now
+    elif t.action in ("reject", "province_decide", "refuse"):
+        case.decision_reason = t.comment
+        case.decided_at = now
+    elif t.action == "extend":
+        case.extended = True
+        case.extension_reason = t.comment
+        if case.accepted_at is not None:
+            case.case_due_at = whole_case_due(case.accepted_at, item.whole_case_extended_working_days)
+        return  # the stage clock runs on
+    if t.to_status == "closed":
+        case.closed_at = now
+    if t.to_status in TERMINAL:
+        case.open_key = None
+    elif case.open_key is None:
+        case.open_key = _open_key(case.applicant_id, case.item_id)
+    emergency_hours = item.emergency_hours if case.emergency else None
+    c = stage_clock(status=t.to_status, stage_limits=item.stage_limits, now=now, emergency_hours=emergency_hours,
+                    starts_at=case.notice_until if t.to_status == "approving" else None)
+    case.stage_started_at, case.warn_at, case.due_at = c.started_at, c.warn_at, c.due_at
+    if t.to_status == "returned":
+        case.case_due_at = None
+
+
+async def events_for(actor: Actor, case: Case, after_seq: int = 0) -> list[CaseEvent]:
+    """Returns the events of a case the caller may see (applicants see public steps only)."""
+    return await repository.events_of(case.id, public_only=not actor.is_staff, after_seq=after_seq)
+
+
+@dataclass
+class CaseFilter:
+    statuses: list[str] | None = None
+    item_codes: list[str] | None = None
+    region_code: str | None = None
+    channel: str | None = None
+    clock: str | None = None  # warning | overdue
+
+
+async def page(actor: Actor, f: CaseFilter, *, first: int, after_id: int | None) -> list[Case]:
+    """Returns up to `first` + 1 cases visible to the caller, newest first, after the cursor."""
+    if f.statuses:
+        bad = [s for s in f.statuses if s not in STATUSES]
+        if bad:
+            raise ValidationError(f"未知的状态：{'、'.join(bad)}", code="status_invalid", field="status")
+    if f.channel and f.channel not in ("self", "proxy", "counter"):
+        raise ValidationError("渠道应为 self、proxy 或 counter", code="channel_invalid", field="channel")
+    if f.clock and f.clock not in ("warning", "overdue"):
+        raise ValidationError("时限筛选应为 warning 或 overdue", code="clock_invalid", field="clock")
+    item_ids = None
+    if f.item_codes:
+        item_ids = [(await aid_items.get_by_code(code)).id for code in f.item_codes]
+    region_prefix = None
+    applicant_id = None
+    if actor.is_applicant:
+        if actor.applicant_id is None:
+            return []
+        applicant_id = actor.applicant_id
+    elif actor.is_staff and actor.role in ROLES_READING_CASES:
+        region_prefix = actor.region_code or ""
+        if f.region_code:
+            if not f.region_code.startswith(region_prefix):
+                raise NotAllowedError("只能查看本辖区的申请", code="outside_region", field="regionCode")
+            region_prefix = f.region_code
+    else:
+        raise NotAllowedError("请先登录", code="unauthenticated")
+    return await repository.page(region_prefix=region_prefix, applicant_id=applicant_id, statuses=f.statuses,
+                                 item_ids=item_ids, channel=f.channel, clock=f.clock, now=clock.now(),
+                                 after_id=after_id, limit=first + 1)

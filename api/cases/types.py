@@ -1,0 +1,251 @@
+from __future__ import annotations
+
+import base64
+import datetime
+from decimal import Decimal
+from enum import Enum
+
+import strawberry
+from strawberry.scalars import JSON
+
+from api.aid_items.types import AidItem
+from api.applicants.types import Applicant
+from api.cases.clocks import clock_state
+from api.cases.models import Case as CaseModel
+from api.cases.models import CaseEvent as EventModel
+from api.cases.service import can_read as case_readable
+from api.cases.workflow import ACTION_LABELS, STATUS_LABELS
+from api.kit import clock
+from api.kit.actors import ROLE_LABELS
+from api.materials.types import Material
+
+
+@strawberry.enum(description="Where a case stands.")
+class CaseStatus(Enum):
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
+    ACCEPTED = "accepted"
+    INVESTIGATING = "investigating"
+    VERIFYING = "verifying"
+    REVIEWING = "reviewing"
+    APPROVING = "approving"
+    PROVINCE_REVIEW = "province_review"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    PAYING = "paying"
+    CLOSED = "closed"
+
+
+@strawberry.enum
+class Channel(Enum):
+    SELF = "self"
+    PROXY = "proxy"
+    COUNTER = "counter"
+
+
+@strawberry.enum(description="A stage clock: within time, past 75% of its limit, or past the limit.")
+class ClockState(Enum):
+    OK = "ok"
+    WARNING = "warning"
+    OVERDUE = "overdue"
+
+
+@strawberry.type(description="One step of a case. Applicants see public steps only, without internal data.")
+class CaseEvent:
+    _model: strawberry.Private[EventModel]
+    seq: int
+    action: str
+    action_label: str
+    from_status: CaseStatus | None
+    to_status: CaseStatus
+    actor_name: str
+    actor_role: str
+    actor_role_label: str
+    comment: str
+    public: bool
+    created_at: datetime.datetime
+
+    @strawberry.field(description="Details recorded with the step (staff only).")
+    def data(self, info: strawberry.Info) -> JSON | None:
+        return self._model.data if info.context.actor.is_staff else None
+
+    @classmethod
+    def from_model(cls, e: EventModel, *, for_staff: bool) -> CaseEvent:
+        # applicants see who acted by role, not staff members' names
+        name = e.actor_name if for_staff or e.actor_kind == "applicant" else ROLE_LABELS.get(e.actor_role, "")
+        return cls(_model=e, seq=e.seq, action=e.action, action_label=ACTION_LABELS.get(e.action, e.action),
+                   from_status=CaseStatus(e.from_status) if e.from_status else None,
+                   to_status=CaseStatus(e.to_status), actor_name=name, actor_role=e.actor_role,
+                   actor_role_label=ROLE_LABELS.get(e.actor_role, e.actor_role), comment=e.comment,
+                   public=e.public, created_at=e.created_at)
+
+
+@strawberry.type(description="The clock of the stage in progress.")
+class StageClock:
+    started_at: datetime.datetime | None
+    warn_at: datetime.datetime | None
+    due_at: datetime.datetime | None
+    case_due_at: datetime.datetime | None
+    state: ClockState
+
+
+@strawberry.type(description="One application of one applicant for one aid item.")
+class Case:
+    _model: strawberry.Private[CaseModel]
+    id: strawberry.ID
+    number: str
+    status: CaseStatus
+    status_label: str
+    channel: Channel
+    emergency: bool
+    submitted_at: datetime.datetime
+    accepted_at: datetime.datetime | None
+    decided_at: datetime.datetime | None
+    closed_at: datetime.datetime | None
+    notice_until: datetime.datetime | None
+    amount: Decimal | None
+    start_month: str | None
+    decision_reason: str | None
+    last_seq: int
+    region_code: str
+    extended: bool
+
+    @strawberry.field(description="The answers to the item's form.")
+    def form(self, info: strawberry.Info) -> JSON:
+        return {} if info.context.actor.role == "analyst" else self._model.form_data
+
+    @strawberry.field
+    def clock(self) -> StageClock:
+        m = self._model
+        return StageClock(started_at=m.stage_started_at, warn_at=m.warn_at, due_at=m.due_at, case_due_at=m.case_due_at,
+                          state=ClockState(clock_state(warn_at=m.warn_at, due_at=m.due_at, case_due_at=m.case_due_at,
+                                                       now=clock.now())))
+
+    @strawberry.field
+    async def item(self, info: strawberry.Info) -> AidItem:
+        return AidItem.from_model(await info.context.loaders.item.load(self._model.item_id))
+
+    @strawberry.field
+    async def applicant(self, info: strawberry.Info) -> Applicant:
+        return Applicant.from_model(await info.context.loaders.applicant.load(self._model.applicant_id))
+
+    @strawberry.field(description="The staff member who applied on the applicant's behalf (帮办代办).")
+    async def proxy_by_name(self, info: strawberry.Info) -> str | None:
+        if self._model.proxy_by_id is None:
+            return None
+        staff = await info.context.loaders.staff.load(self._model.proxy_by_id)
+        if staff is None:
+            return None
+        return staff.display_name if info.context.actor.is_staff else ROLE_LABELS.get(staff.role)
+
+    @strawberry.field(description="The steps so far, in order.")
+    async def events(self, info: strawberry.Info) -> list[CaseEvent]:
+        staff = info.context.actor.is_staff
+        rows = await info.context.loaders.events.load(self._model.id)
+        return [CaseEvent.from_model(e, for_staff=staff) for e in rows if staff or e.public]
+
+    @strawberry.field
+    async def materials(self, info: strawberry.Info) -> list[Material]:
+        if info.context.actor.role == "analyst":
+            return []
+        return [Material.from_model(m) for m in await info.context.loaders.materials.load(self._model.id)]
+
+    @strawberry.field(description="Investigation record (staff only).")
+    def investigation(self, info: strawberry.Info) -> JSON | None:
+        return self._model.investigation if info.context.actor.is_staff else None
+
+    @strawberry.field(description="Economic verification record (staff only).")
+    def verification(self, info: strawberry.Info) -> JSON | None:
+        return self._model.verification if info.context.actor.is_staff else None
+
+    @classmethod
+    def from_model(cls, m: CaseModel) -> Case:
+        return cls(_model=m, id=strawberry.ID(str(m.id)), number=m.number, status=CaseStatus(m.status),
+                   status_label=STATUS_LABELS[m.status], channel=Channel(m.channel), emergency=m.emergency,
+                   submitted_at=m.submitted_at, accepted_at=m.accepted_at, decided_at=m.decided_at,
+                   closed_at=m.closed_at, notice_until=m.notice_until, amount=m.amount, start_month=m.start_month,
+                   decision_reason=m.decision_reason, last_seq=m.last_seq, region_code=m.region_id,
+                   extended=m.extended)
+
+
+@strawberry.type
+class CaseEdge:
+    cursor: str
+    node: Case
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type(description="A page of cases, newest first.")
+class CaseConnection:
+    edges: list[CaseEdge]
+    page_info: PageInfo
+
+
+def encode_cursor(case_id: int) -> str:
+    return base64.urlsafe_b64encode(f"case:{case_id}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> int | None:
+    try:
+        kind, value = base64.urlsafe_b64decode(cursor.encode()).decode().split(":")
+        return int(value) if kind == "case" else None
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+@strawberry.input
+class CaseFilterInput:
+    status: list[CaseStatus] | None = None
+    item_codes: list[str] | None = None
+    region_code: str | None = None
+    channel: Channel | None = None
+    clock: ClockState | None = strawberry.field(default=None, description="warning or overdue")
+
+
+@strawberry.input(description="An application. `submissionKey` is generated by the client once per application.")
+class CaseSubmitInput:
+    item_code: str
+    submission_key: str
+    form: JSON = strawberry.field(default_factory=dict)
+    material_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
+    emergency: bool = False
+    applicant_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Set by staff applying on someone's behalf (帮办代办)."
+    )
+
+
+@strawberry.input(description="A home visit by two staff.")
+class InvestigationInput:
+    investigators: list[str]
+    visited_at: datetime.datetime
+    conclusion: str
+    place: str = ""
+    findings: str = ""
+
+
+@strawberry.enum
+class VerifyResult(Enum):
+    PASS = "pass"
+    FAIL = "fail"
+
+
+@strawberry.input
+class VerificationInput:
+    result: VerifyResult
+    household_monthly_income: Decimal | None = None
+    note: str = ""
+
+
+@strawberry.type
+class CaseSuccess:
+    case: Case
+
+
+__all__ = ["Case", "CaseConnection", "case_readable"]

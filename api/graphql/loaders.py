@@ -1,0 +1,82 @@
+"""DataLoaders: a page of cases with their applicants, items, events and materials costs a fixed number of
+queries whatever the page size."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from strawberry.dataloader import DataLoader
+
+from api.accounts.models import StaffAccount
+from api.aid_items.models import AidItem
+from api.applicants.models import Applicant, HouseholdMember
+from api.cases.models import CaseEvent
+from api.materials.models import Material
+from api.regions.models import Region
+
+
+def _by_key(rows, keys, attr):
+    index = {getattr(r, attr): r for r in rows}
+    return [index.get(k) for k in keys]
+
+
+def _grouped(rows, keys, attr):
+    groups = defaultdict(list)
+    for r in rows:
+        groups[getattr(r, attr)].append(r)
+    return [groups.get(k, []) for k in keys]
+
+
+async def _applicants(keys: list[int]) -> list[Applicant | None]:
+    from api.applicants import repository
+
+    return _by_key(await repository.get_many(list(keys)), keys, "id")
+
+
+async def _items(keys: list[int]) -> list[AidItem | None]:
+    from api.aid_items import repository
+
+    return _by_key(await repository.by_ids(list(keys)), keys, "id")
+
+
+async def _regions(keys: list[str]) -> list[Region | None]:
+    from api.regions import repository
+
+    return _by_key(await repository.get_many(list(keys)), keys, "code")
+
+
+async def _events(keys: list[int]) -> list[list[CaseEvent]]:
+    from api.cases import repository
+
+    return _grouped(await repository.events_of_many(list(keys)), keys, "case_id")
+
+
+async def _materials(keys: list[int]) -> list[list[Material]]:
+    from api.materials import repository
+
+    return _grouped(await repository.of_cases(list(keys)), keys, "case_id")
+
+
+async def _members(keys: list[int]) -> list[list[HouseholdMember]]:
+    from api.applicants import repository
+
+    return _grouped(await repository.members_of_many(list(keys)), keys, "applicant_id")
+
+
+async def _staff(keys: list[int]) -> list[StaffAccount | None]:
+    from api.accounts import repository
+
+    return _by_key(await repository.staff_many(list(keys)), keys, "id")
+
+
+class Loaders:
+    """One set of loaders per request, so nothing is cached across callers."""
+
+    def __init__(self) -> None:
+        self.applicant = DataLoader(load_fn=_applicants)
+        self.item = DataLoader(load_fn=_items)
+        self.region = DataLoader(load_fn=_regions)
+        self.events = DataLoader(load_fn=_events)
+        self.materials = DataLoader(load_fn=_materials)
+        self.members = DataLoader(load_fn=_members)
+        self.staff = DataLoader(load_fn=_staff)

@@ -1,0 +1,72 @@
+"""Assembles the schema from each domain's queries and mutations, with limits and error masking."""
+
+from __future__ import annotations
+
+import logging
+
+import strawberry
+from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.schema.config import StrawberryConfig
+
+from api.accounts.mutations import AccountMutations
+from api.accounts.queries import AccountQueries
+from api.aid_items.mutations import AidItemMutations
+from api.aid_items.queries import AidItemQueries
+from api.applicants.mutations import ApplicantMutations
+from api.applicants.queries import ApplicantQueries
+from api.cases.mutations import CaseMutations
+from api.cases.queries import CaseQueries
+from api.kit.errors import DomainError
+from api.regions.mutations import RegionMutations
+from api.regions.queries import RegionQueries
+from api.settings import Settings
+from graphql import GraphQLError
+
+log = logging.getLogger("dachuan.graphql")
+
+
+@strawberry.type
+class Query(AccountQueries, RegionQueries, AidItemQueries, ApplicantQueries, CaseQueries):
+    pass
+
+
+@strawberry.type
+class Mutation(AccountMutations, RegionMutations, AidItemMutations, ApplicantMutations, CaseMutations):
+    pass
+
+
+def _is_unexpected(error: GraphQLError) -> bool:
+    original = error.original_error
+    return original is not None and not isinstance(original, (DomainError, GraphQLError))
+
+
+class DomainErrorCodes(MaskErrors):
+    """Adds `extensions.code` to expected failures in queries; masks everything unexpected."""
+
+    def __init__(self, mask: bool) -> None:
+        super().__init__(should_mask_error=lambda e: mask and _is_unexpected(e),
+                         error_message="系统繁忙，请稍后再试")
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        return GraphQLError(self.error_message, nodes=error.nodes, source=error.source, positions=error.positions,
+                            path=error.path, extensions={"code": "internal_error"})
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        for e in errors:
+            if isinstance(e.original_error, DomainError):
+                e.extensions = {**(e.extensions or {}), "code": e.original_error.code}
+            elif _is_unexpected(e):
+                log.error("unexpected error at %s", e.path, exc_info=e.original_error)
+        return super()._process_errors(errors)
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    """Returns the schema with depth, token and alias limits; unexpected errors masked outside development."""
+    extensions = [
+        QueryDepthLimiter(max_depth=settings.max_query_depth),
+        MaxTokensLimiter(max_token_count=settings.max_query_tokens),
+        MaxAliasesLimiter(max_alias_count=settings.max_query_aliases),
+        DomainErrorCodes(mask=not settings.is_development),
+    ]
+    return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions,
+                             config=StrawberryConfig(auto_camel_case=True))

@@ -1,0 +1,99 @@
+"""Database set-up: one Tortoise app, migrations checked in under api/migrations."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from typing import Any
+
+from tortoise import Tortoise
+from tortoise.transactions import in_transaction
+
+MODEL_MODULES = [
+    "api.regions.models",
+    "api.aid_items.models",
+    "api.accounts.models",
+    "api.applicants.models",
+    "api.cases.models",
+    "api.materials.models",
+]
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    """Returns the Tortoise configuration for a database URL."""
+    return {
+        "connections": {"default": database_url},
+        "apps": {
+            "models": {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": "api.migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+async def init_db(database_url: str, *, migrate: bool = True) -> None:
+    """Connects to the database and applies checked-in migrations."""
+    if database_url.startswith("sqlite://"):
+        from pathlib import Path
+
+        path = database_url.removeprefix("sqlite://").split("?")[0]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    config = tortoise_config(database_url)
+    if migrate:
+        from tortoise.migrations.api.migrate import migrate as run_migrations
+
+        await run_migrations(config=config)
+    await Tortoise.init(config=config, _enable_global_fallback=True)
+
+
+async def close_db() -> None:
+    """Closes every connection and forgets the model registry (so another backend can be set up)."""
+    from tortoise.backends.base.executor import EXECUTOR_CACHE
+
+    await Tortoise.close_connections()
+    await Tortoise._reset_apps()
+    EXECUTOR_CACHE.clear()  # compiled statements are keyed by connection name, not by dialect
+
+
+_after_commit: ContextVar[list[Callable[[], Awaitable[None]]] | None] = ContextVar("after_commit", default=None)
+
+
+def after_commit(callback: Callable[[], Awaitable[None]]) -> None:
+    """Runs `callback` once the surrounding unit of work commits (at once if there is none)."""
+    pending = _after_commit.get()
+    if pending is None:
+        import asyncio
+
+        asyncio.get_running_loop().create_task(callback())
+        return
+    pending.append(callback)
+
+
+class UnitOfWork:
+    """One transaction around one mutation; after-commit callbacks run only if it commits."""
+
+    async def __aenter__(self) -> UnitOfWork:
+        self._callbacks: list[Callable[[], Awaitable[None]]] = []
+        self._token = _after_commit.set(self._callbacks)
+        self._tx = in_transaction()
+        await self._tx.__aenter__()
+        return self
+
+    async def __aexit__(self, exc_type, exc, tb) -> None:
+        try:
+            await self._tx.__aexit__(exc_type, exc, tb)
+        finally:
+            _after_commit.reset(self._token)
+        if exc_type is None:
+            for callback in self._callbacks:
+                await callback()
+
+
+def unit_of_work() -> UnitOfWork:
+    """Opens one transaction; use as `async with unit_of_work():`."""
+    return UnitOfWork()

@@ -1,0 +1,70 @@
+"""Expected failures: every one carries a stable machine code and a Chinese message a client can show."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """An expected failure a user can cause; mutations turn it into a typed payload."""
+
+    kind = "domain"
+    default_code = "error"
+    # True when the work done before the failure must still commit (e.g. counting a wrong password).
+    commit = False
+
+    def __init__(
+        self, message: str, *, code: str | None = None, field: str | None = None, commit: bool = False
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.default_code
+        self.field = field
+        self.commit = commit
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code={self.code!r}, message={self.message!r}, field={self.field!r})"
+
+
+class ValidationError(DomainError):
+    """Input that does not satisfy the rules: a wrong ID number, a missing form field, a bad file."""
+
+    kind = "validation"
+    default_code = "invalid"
+
+
+class NotAllowedError(DomainError):
+    """The caller may not do this: wrong role, outside their region, someone else's data."""
+
+    kind = "not_allowed"
+    default_code = "not_allowed"
+
+
+class NotFoundError(DomainError):
+    """The thing asked for does not exist (or is invisible to the caller)."""
+
+    kind = "not_found"
+    default_code = "not_found"
+
+
+class ConflictError(DomainError):
+    """The request clashes with the current state: a transition out of order, a duplicate."""
+
+    kind = "conflict"
+    default_code = "conflict"
+
+
+class AuthError(DomainError):
+    """Sign-in failed or the session is no longer valid."""
+
+    kind = "auth"
+    default_code = "unauthenticated"
+
+
+class RateLimitedError(DomainError):
+    """Too many attempts; try again after `retry_after` seconds."""
+
+    kind = "rate_limited"
+    default_code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after

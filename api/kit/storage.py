@@ -1,0 +1,64 @@
+"""The material store: files under random names in a folder outside any web root, through aiofiles."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import aiofiles
+import aiofiles.os
+
+
+class FileStore:
+    """Writes and reads blobs by opaque key."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def _path(self, key: str) -> Path:
+        if not key.isalnum():
+            raise ValueError("bad storage key")
+        return self.root / key[:2] / key[2:4] / key
+
+    async def put(self, data: bytes) -> str:
+        """Stores bytes and returns their new random key; the file appears whole or not at all."""
+        key = secrets.token_hex(24)
+        path = self._path(key)
+        await aiofiles.os.makedirs(path.parent, exist_ok=True)
+        tmp = path.with_suffix(".part")
+        async with aiofiles.open(tmp, "wb") as f:
+            await f.write(data)
+            await f.flush()
+        os.replace(tmp, path)
+        return key
+
+    async def get(self, key: str) -> bytes:
+        """Returns the bytes stored under a key."""
+        async with aiofiles.open(self._path(key), "rb") as f:
+            return await f.read()
+
+    async def delete(self, key: str) -> None:
+        """Removes a stored file, if present."""
+        try:
+            await aiofiles.os.remove(self._path(key))
+        except FileNotFoundError:
+            pass
+
+
+_store: FileStore | None = None
+
+
+def configure_store(root: Path) -> FileStore:
+    global _store
+    _store = FileStore(root)
+    return _store
+
+
+def get_store() -> FileStore:
+    global _store
+    if _store is None:
+        from api.settings import get_settings
+
+        _store = FileStore(get_settings().storage_root)
+    return _store

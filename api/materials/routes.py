@@ -1,0 +1,93 @@
+"""HTTP endpoints for material upload and download (multipart in, bytes out), beside GraphQL.
+
+A dedicated endpoint rather than the GraphQL multipart spec: phones upload one photo per request with a
+plain form post that a service worker can queue and retry, and no CSRF exposure arises because the
+endpoint accepts only a bearer token (never a cookie)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, UploadFile
+from fastapi.responses import JSONResponse, Response
+
+from api.graphql.context import bearer_token
+from api.kit.db import unit_of_work
+from api.kit.errors import AuthError, DomainError
+from api.materials import service
+from api.settings import get_settings
+
+router = APIRouter()
+STATUS = {"validation": 400, "not_allowed": 403, "not_found": 404, "conflict": 409, "auth": 401,
+          "rate_limited": 429}
+
+
+def _error(e: DomainError) -> JSONResponse:
+    status = 413 if e.code == "file_too_large" else STATUS.get(e.kind, 400)
+    return JSONResponse({"error": {"code": e.code, "message": e.message, "field": e.field}}, status_code=status)
+
+
+async def _actor(request: Request):
+    from api.accounts import service as accounts
+
+    actor = await accounts.resolve_session(bearer_token(request.headers))
+    if actor is None:
+        raise AuthError("请先登录", code="unauthenticated")
+    if actor.needs_password_change:
+        from api.kit.errors import NotAllowedError
+
+        raise NotAllowedError("首次登录请先修改初始密码", code="password_change_required")
+    return actor
+
+
+@router.post("/api/materials")
+async def upload(request: Request) -> Response:
+    """Stores one document: form fields `file`, `kind`, and `caseId` or `applicantId` (staff)."""
+    limit = get_settings().max_upload_bytes
+    try:
+        actor = await _actor(request)
+        declared = int(request.headers.get("content-length") or 0)
+        if declared > limit + 64 * 1024:
+            from api.kit.errors import ValidationError
+
+            raise ValidationError(f"文件过大，单个文件不能超过{limit // 1048576}MB", code="file_too_large",
+                                  field="file")
+        form = await request.form(max_files=1, max_fields=10)
+        file = form.get("file")
+        if not isinstance(file, UploadFile):
+            from api.kit.errors import ValidationError
+
+            raise ValidationError("请选择要上传的文件", code="file_empty", field="file")
+        data = await file.read(limit + 1)
+        case_id = _opt_int(form.get("caseId"), "caseId")
+        applicant_id = _opt_int(form.get("applicantId"), "applicantId")
+        async with unit_of_work():
+            m = await service.upload(actor, data=data, kind=str(form.get("kind") or ""),
+                                     filename=file.filename or "", case_id=case_id, applicant_id=applicant_id)
+    except DomainError as e:
+        return _error(e)
+    return JSONResponse({"id": str(m.id), "kind": m.kind, "contentType": m.content_type, "size": m.size,
+                         "width": m.width, "height": m.height, "url": f"/api/materials/{m.id}"}, status_code=201)
+
+
+def _opt_int(value, field: str) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        return int(str(value))
+    except ValueError:
+        from api.kit.errors import ValidationError
+
+        raise ValidationError("编号无效", code="id_invalid", field=field) from None
+
+
+@router.get("/api/materials/{material_id}")
+async def download(material_id: str, request: Request) -> Response:
+    """Returns a document to its applicant or to staff whose region covers it."""
+    try:
+        actor = await _actor(request)
+        m = await service.get_for(actor, material_id)
+    except DomainError as e:
+        return _error(e)
+    data = await service.read(m)
+    return Response(data, media_type=m.content_type, headers={
+        "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff",
+        "Content-Disposition": f'inline; filename="{m.id}"'})

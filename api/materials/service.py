@@ -1,0 +1,159 @@
+"""Uploaded documents: type from the bytes, size limit, EXIF stripped, scoped download."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import uuid
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from api.applicants import service as applicants
+from api.cases import service as cases
+from api.kit.actors import Actor
+from api.kit.errors import NotAllowedError, NotFoundError, ValidationError
+from api.kit.storage import get_store
+from api.materials import repository
+from api.materials.models import Material
+from api.settings import get_settings
+
+KIND = re.compile(r"^[a-z][a-z_]{1,31}$")
+IMAGE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+MAX_PIXELS = 40_000_000
+UPLOAD_ROLES = frozenset({"village_worker", "township_officer"})
+
+
+def sniff(data: bytes) -> str | None:
+    """Returns the content type the bytes really are (JPEG, PNG, WebP or PDF), or None."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data.startswith(b"%PDF-"):
+        return "application/pdf"
+    return None
+
+
+def _reencode(data: bytes, content_type: str) -> tuple[bytes, int, int]:
+    """Decodes and re-encodes an image so no metadata (EXIF GPS, camera, time) survives."""
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.load()
+            img = ImageOps.exif_transpose(img)  # keep the picture upright once the orientation tag is gone
+            fmt = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}[content_type]
+            if fmt == "JPEG" and img.mode not in ("RGB", "L"):
+                img = img.convert("RGB")
+            if fmt != "JPEG" and img.mode not in ("RGB", "RGBA", "L", "LA", "P"):
+                img = img.convert("RGBA")
+            # Saving without exif=/icc_profile=/pnginfo= writes pixels only: no metadata survives.
+            img.info.clear()
+            out = io.BytesIO()
+            options = {"quality": 88} if fmt in ("JPEG", "WEBP") else {"optimize": True}
+            img.save(out, format=fmt, **options)
+            return out.getvalue(), img.width, img.height
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError, ValueError):
+        raise ValidationError("图片已损坏或无法识别，请重新拍照上传", code="file_corrupt", field="file") from None
+
+
+async def upload(actor: Actor, *, data: bytes, kind: str, filename: str = "", case_id: int | None = None,
+                 applicant_id: int | None = None) -> Material:
+    """Checks and stores one document for an applicant (and optionally their case)."""
+    limit = get_settings().max_upload_bytes
+    if not data:
+        raise ValidationError("文件为空，请重新选择", code="file_empty", field="file")
+    if len(data) > limit:
+        raise ValidationError(f"文件过大（{len(data) / 1048576:.1f}MB），单个文件不能超过{limit // 1048576}MB",
+                              code="file_too_large", field="file")
+    kind = (kind or "").strip()
+    if not KIND.match(kind):
+        raise ValidationError("请选择材料类型", code="kind_invalid", field="kind")
+    content_type = sniff(data)
+    if content_type is None:
+        raise ValidationError("只支持 JPG、PNG、WebP 图片或 PDF 文件", code="file_type", field="file")
+    case = None
+    if case_id is not None:
+        case = await cases.get_for(actor, case_id)
+        if case.status in cases.TERMINAL:
+            raise ValidationError("申请已结束，不能再上传材料", code="case_closed", field="caseId")
+        applicant_id = case.applicant_id
+    if actor.is_applicant:
+        if actor.applicant_id is None:
+            raise ValidationError("请先填写实名信息再上传材料", code="profile_required")
+        if applicant_id not in (None, actor.applicant_id):
+            raise NotAllowedError("只能为自己上传材料", code="not_owner")
+        applicant_id = actor.applicant_id
+    elif actor.role in UPLOAD_ROLES:
+        if applicant_id is None:
+            raise ValidationError("请选择申请人", code="applicant_required", field="applicantId")
+        await applicants.get_for(actor, applicant_id)
+    else:
+        raise NotAllowedError("您的角色不能上传材料", code="role_not_allowed")
+    width = height = None
+    if content_type == "application/pdf":
+        if b"%%EOF" not in data[-2048:]:
+            raise ValidationError("PDF 文件不完整，请重新上传", code="file_corrupt", field="file")
+    else:
+        data, width, height = _reencode(data, content_type)
+    key = await get_store().put(data)
+    return await repository.add(
+        id=uuid.uuid4(), case_id=case.id if case else None, applicant_id=applicant_id, kind=kind,
+        content_type=content_type, size=len(data), sha256=hashlib.sha256(data).hexdigest(), storage_key=key,
+        original_name=(filename or "")[-255:], width=width, height=height,
+        uploaded_by_kind="applicant" if actor.is_applicant else "staff", uploaded_by_staff_id=actor.staff_id,
+    )
+
+
+async def for_submission(applicant_id: int, ids: list[str]) -> list[Material]:
+    """Returns the applicant's not-yet-attached uploads named by a submission."""
+    try:
+        uuids = list(dict.fromkeys(uuid.UUID(str(i)) for i in ids))
+    except ValueError:
+        raise ValidationError("材料编号无效，请重新上传", code="material_invalid", field="materialIds") from None
+    found = await repository.get_many(uuids)
+    ok = [m for m in found if m.applicant_id == applicant_id and m.case_id is None]
+    if len(ok) != len(uuids):
+        raise ValidationError("部分材料不存在或已用于其他申请，请重新上传", code="material_invalid", field="materialIds")
+    return ok
+
+
+async def attach(materials: list[Material], case_id: int) -> None:
+    """Binds uploads to the case they were submitted with."""
+    if materials:
+        await repository.attach([m.id for m in materials], case_id)
+
+
+async def get_for(actor: Actor, material_id: str) -> Material:
+    """Returns a material the caller may download: its applicant, or staff whose region covers it."""
+    try:
+        mid = uuid.UUID(str(material_id))
+    except ValueError:
+        raise NotFoundError("材料不存在", code="material_not_found") from None
+    material = await repository.get(mid)
+    if material is None:
+        raise NotFoundError("材料不存在", code="material_not_found")
+    if actor.is_applicant:
+        if actor.applicant_id != material.applicant_id:
+            raise NotFoundError("材料不存在", code="material_not_found")
+        return material
+    if material.case_id is not None:
+        case = await cases.repository.by_id(material.case_id)
+        if case is not None and cases.can_read(actor, case) and actor.role != "analyst":
+            return material
+        raise NotFoundError("材料不存在", code="material_not_found")
+    applicant = await applicants.repository.get(material.applicant_id)
+    if applicant is not None and applicants.can_read(actor, applicant):
+        return material
+    raise NotFoundError("材料不存在", code="material_not_found")
+
+
+async def read(material: Material) -> bytes:
+    """Returns a material's stored bytes."""
+    return await get_store().get(material.storage_key)
+
+
+async def of_cases(case_ids: list[int]) -> list[Material]:
+    return await repository.of_cases(case_ids)

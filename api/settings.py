@@ -1,0 +1,80 @@
+"""One typed Settings object, read once at start and passed in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Development placeholders: fine on a laptop, refused anywhere else.
+PLACEHOLDER_SECRET = "dev-only-secret-change-me-0123456789abcdef"
+PLACEHOLDER_DATA_KEY = "ZGV2LW9ubHktZGF0YS1rZXktMzItYnl0ZXMtbG9uZyE="  # base64 of 32 bytes
+
+
+class Settings(BaseSettings):
+    """Configuration for one API or worker process."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = f"sqlite://{ROOT / 'var' / 'dachuan.sqlite3'}"
+    storage_root: Path = ROOT / "var" / "materials"
+    secret_key: str = PLACEHOLDER_SECRET
+    # AES-256-GCM key for personal data at rest, base64; `data_key_id` names it so keys can rotate.
+    data_key: str = PLACEHOLDER_DATA_KEY
+    data_key_id: str = "k1"
+    sms_backend: Literal["log", "memory"] = "log"
+    load_demo_data: bool = True
+
+    otp_ttl_seconds: int = 300
+    otp_max_attempts: int = 5
+    otp_resend_seconds: int = 60
+    applicant_session_hours: int = 24 * 30
+    staff_session_hours: int = 12
+    login_max_failures: int = 5
+    login_lock_minutes: int = 15
+
+    max_upload_bytes: int = 10 * 1024 * 1024
+    max_query_depth: int = 10
+    max_query_tokens: int = 2000
+    max_query_aliases: int = 15
+    page_size_max: int = 100
+    withdraw_grace_minutes: int = 10
+    cors_origins: list[str] = Field(default_factory=list)
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment == "development"
+
+    @model_validator(mode="after")
+    def _refuse_placeholders(self) -> Settings:
+        if self.environment == "production":
+            if self.secret_key == PLACEHOLDER_SECRET or len(self.secret_key) < 32:
+                raise ValueError("SECRET_KEY must be set to a random value of at least 32 characters")
+            if self.data_key == PLACEHOLDER_DATA_KEY:
+                raise ValueError("DATA_KEY must be set to a random 32-byte key (base64)")
+            if self.sms_backend == "memory":
+                raise ValueError("SMS_BACKEND=memory is for tests only")
+        return self
+
+
+_current: Settings | None = None
+
+
+def get_settings() -> Settings:
+    """Returns the process-wide settings, read from the environment once."""
+    global _current
+    if _current is None:
+        _current = Settings()
+    return _current
+
+
+def use_settings(settings: Settings) -> Settings:
+    """Makes `settings` the process-wide settings (create_app and tests call this)."""
+    global _current
+    _current = settings
+    return settings
