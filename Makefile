@@ -20,7 +20,7 @@ system-deps:
 	bash scripts/install-system-deps.sh
 
 run: $(STAMP)
-	$(BIN)/python -m api
+	DEMO_NOTICE_SECONDS=$${DEMO_NOTICE_SECONDS:-60} $(BIN)/python -m api
 
 test: system-deps $(STAMP) lint schema-check
 	$(BIN)/python -m pytest

@@ -13,11 +13,12 @@ def main() -> None:
 
     settings = get_settings()
     port = int(os.environ.get("PORT", "8000"))
-    print(f"\n达川救助 — http://127.0.0.1:{port}/graphql (GraphiQL)\n演示账号（工作人员，密码相同）：\n{demo.describe()}\n",
-          flush=True)
+    notice = (f"演示模式：公示期缩短为{settings.demo_notice_seconds}秒\n" if settings.demo_notice_seconds else "")
+    print(f"\n达川救助 — http://127.0.0.1:{port}/graphql (GraphiQL)\n{notice}"
+          f"演示账号（工作人员，密码相同）：\n{demo.describe()}\n"
+          f"申请人验证码（开发环境不发短信）写入 {settings.storage_root.parent / 'sms-inbox.txt'}\n", flush=True)
     uvicorn.run("api.app:create_app", factory=True, host=os.environ.get("HOST", "127.0.0.1"), port=port,
                 ws_per_message_deflate=False, log_level="info")
-    del settings
 
 
 if __name__ == "__main__":

@@ -41,7 +41,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     """Returns the application; `manage_database=False` when the caller has set the database up."""
     settings = use_settings(settings or get_settings())
     configure_cipher(settings)
-    configure_sms(settings.sms_backend)
+    configure_sms(settings.sms_backend,
+                  settings.storage_root.parent / "sms-inbox.txt" if settings.is_development else None)
     configure_store(settings.storage_root)
 
     @asynccontextmanager

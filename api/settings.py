@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     page_size_max: int = 100
     withdraw_grace_minutes: int = 10
     cors_origins: list[str] = Field(default_factory=list)
+    # Demo only: the public notice lasts this many seconds instead of days, so a walk-through fits in minutes.
+    demo_notice_seconds: int | None = None
 
     @property
     def is_development(self) -> bool:
@@ -57,6 +59,8 @@ class Settings(BaseSettings):
                 raise ValueError("SECRET_KEY must be set to a random value of at least 32 characters")
             if self.data_key == PLACEHOLDER_DATA_KEY:
                 raise ValueError("DATA_KEY must be set to a random 32-byte key (base64)")
+            if self.demo_notice_seconds:
+                raise ValueError("DEMO_NOTICE_SECONDS is for demonstrations only")
             if self.sms_backend == "memory":
                 raise ValueError("SMS_BACKEND=memory is for tests only")
         return self

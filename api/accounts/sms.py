@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Protocol
+
+import aiofiles
 
 log = logging.getLogger("dachuan.sms")
 
@@ -13,11 +16,18 @@ class SmsGateway(Protocol):
 
 
 class LogSms:
-    """Writes the code to the log; for development."""
+    """Writes the code to the log (and to a development inbox file, when given); for development."""
+
+    def __init__(self, inbox: Path | None = None) -> None:
+        self.inbox = inbox
 
     async def send_code(self, phone: str, code: str) -> None:
         log.warning("【达川救助】验证码 %s 已发往 %s（开发环境：未真正发送短信）", code, phone)
         print(f"[sms] 验证码 {code} → {phone}", flush=True)
+        if self.inbox is not None:
+            self.inbox.parent.mkdir(parents=True, exist_ok=True)
+            async with aiofiles.open(self.inbox, "a", encoding="utf-8") as f:
+                await f.write(f"{phone}\t{code}\n")
 
 
 class MemorySms:
@@ -36,10 +46,10 @@ class MemorySms:
 _gateway: SmsGateway | None = None
 
 
-def configure_sms(backend: str) -> SmsGateway:
+def configure_sms(backend: str, inbox: Path | None = None) -> SmsGateway:
     """Chooses the gateway named by settings."""
     global _gateway
-    _gateway = MemorySms() if backend == "memory" else LogSms()
+    _gateway = MemorySms() if backend == "memory" else LogSms(inbox)
     return _gateway
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from tortoise.exceptions import IntegrityError
@@ -179,19 +179,15 @@ async def act(actor: Actor, case_id: int, action: str, data: dict | None = None)
         raise CaseNotFound()
     item = await aid_items.get_by_id(case.item_id)
     now = clock.now()
+    settings = get_settings()
+    notice = timedelta(seconds=settings.demo_notice_seconds) if settings.demo_notice_seconds else None
     t = decide(action, await _view(case, item, now), actor, data, now,
-               withdraw_grace=_grace())
+               withdraw_grace=timedelta(minutes=settings.withdraw_grace_minutes), notice_length=notice)
     _apply(case, item, t, now)
     event = await _append_event(case, actor, t, now)
     await case.save()
     await _publish(case, event)
     return case, event
-
-
-def _grace():
-    from datetime import timedelta
-
-    return timedelta(minutes=get_settings().withdraw_grace_minutes)
 
 
 def _apply(case: Case, item: AidItem, t: Transition, now: datetime) -> None:

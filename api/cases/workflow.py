@@ -163,7 +163,7 @@ def _month(value, field_name: str) -> str:
 
 
 def decide(action: str, case: CaseView, actor: Actor, data: dict | None, now: datetime,
-           withdraw_grace: timedelta = timedelta(minutes=10)) -> Transition:
+           withdraw_grace: timedelta = timedelta(minutes=10), notice_length: timedelta | None = None) -> Transition:
     """Returns the transition `action` makes, or raises why it may not happen."""
     data = dict(data or {})
     stages = case.route.for_case(case.emergency)
@@ -207,8 +207,8 @@ def decide(action: str, case: CaseView, actor: Actor, data: dict | None, now: da
     if action == "investigate":
         _need_role(actor, ("township_officer", "village_worker"), case, action)
         _need_status(case, action, "investigating")
-        return Transition(action, case.status, next_status(stages, "investigate"), "", public=False,
-                          data=_investigation(data, now))
+        # public step, internal details: applicants see that the visit happened, never its record
+        return Transition(action, case.status, next_status(stages, "investigate"), "", data=_investigation(data, now))
     if action == "verify":
         _need_role(actor, ("verifier",), case, action)
         _need_status(case, action, "verifying")
@@ -219,7 +219,7 @@ def decide(action: str, case: CaseView, actor: Actor, data: dict | None, now: da
         record = {"result": result, "note": _comment({"comment": data.get("note")})}
         if income not in (None, ""):
             record["household_monthly_income"] = str(_money(income, "householdMonthlyIncome", "家庭月收入"))
-        return Transition(action, case.status, next_status(stages, "verify"), "", public=False, data=record)
+        return Transition(action, case.status, next_status(stages, "verify"), "", data=record)
     if action == "review":
         _need_role(actor, ("township_officer",), case, action)
         _need_status(case, action, "reviewing")
@@ -227,7 +227,7 @@ def decide(action: str, case: CaseView, actor: Actor, data: dict | None, now: da
         record = {"opinion": _comment({"comment": data.get("opinion") or data.get("comment")}),
                   "notice_days": notice_days}
         if notice_days:
-            record["notice_until"] = (now + timedelta(days=notice_days)).isoformat()
+            record["notice_until"] = (now + (notice_length or timedelta(days=notice_days))).isoformat()
         return Transition(action, case.status, next_status(stages, "review"), record["opinion"], data=record)
     if action in ("approve", "reject"):
         _need_status(case, action, "approving")

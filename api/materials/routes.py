@@ -6,8 +6,9 @@ endpoint accepts only a bearer token (never a cookie)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, UploadFile
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.datastructures import UploadFile
 
 from api.graphql.context import bearer_token
 from api.kit.db import unit_of_work
