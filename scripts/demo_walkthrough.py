@@ -16,7 +16,6 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-
 from zoneinfo import ZoneInfo
 
 import httpx
