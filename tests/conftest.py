@@ -66,6 +66,10 @@ async def _truncate(backend: str) -> None:
         await conn.execute_script(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE;")
     else:
         for table in TABLES:
+            if table == "region":
+                # SQLite checks RESTRICT row by row: delete villages, then townships, then districts
+                for length in (12, 9, 6):
+                    await conn.execute_script(f"DELETE FROM region WHERE length(code) = {length};")
             await conn.execute_script(f"DELETE FROM {table};")
         await conn.execute_script("DELETE FROM sqlite_sequence;")
 

@@ -117,8 +117,6 @@ async def sign_in_staff(username: str, password: str) -> SignInResult:
     if staff is None:
         # same answer as a wrong password: do not reveal which usernames exist
         raise AuthError("用户名或密码不正确", code="bad_credentials")
-    if staff.disabled:
-        raise AuthError("账号已停用，请联系系统管理员", code="account_disabled")
     if staff.locked_until is not None and staff.locked_until > now:
         minutes = max(1, int((staff.locked_until - now).total_seconds() + 59) // 60)
         raise AuthError(f"密码错误次数过多，账号已锁定，请在{minutes}分钟后再试", code="account_locked")
@@ -133,6 +131,9 @@ async def sign_in_staff(username: str, password: str) -> SignInResult:
         await staff.save(update_fields=["failed_logins"])
         left = s.login_max_failures - staff.failed_logins
         raise AuthError(f"用户名或密码不正确，再错{left}次账号将被锁定", code="bad_credentials", commit=True)
+    if staff.disabled:
+        # said only after the right password, so a guesser learns nothing about the account
+        raise AuthError("账号已停用，请联系系统管理员", code="account_disabled")
     staff.failed_logins = 0
     staff.locked_until = None
     staff.last_login_at = now

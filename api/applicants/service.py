@@ -256,7 +256,10 @@ async def set_household(actor: Actor, applicant_id: int, members: list[MemberInp
         if m.relation not in RELATIONS:
             raise ValidationError(f"第{i + 1}位成员的关系无效，应为：{'、'.join(RELATIONS)}", code="relation_invalid",
                                   field=f"{field}.relation")
-        info = parse_id_number(m.id_number)
+        try:
+            info = parse_id_number(m.id_number)
+        except ValidationError as e:
+            raise ValidationError(f"第{i + 1}位成员：{e.message}", code=e.code, field=f"{field}.idNumber") from None
         h = id_hash(info.number)
         if h == applicant.id_number_hash or h in seen:
             raise ValidationError(f"第{i + 1}位成员的身份证号码重复", code="member_duplicate",

@@ -60,7 +60,8 @@ def parse_region_csv(text: str) -> list[dict]:
             raise RegionImportInvalid(line_no, "每行应有 编码,名称,级别,上级编码 四列")
         code, name, level = raw[0].strip(), raw[1].strip(), raw[2].strip()
         parent = raw[3].strip() if len(raw) > 3 and raw[3].strip() else None
-        level = LEVEL_NAMES.get(level, level)
+        if level not in LEVEL_CODE_LENGTH:  # LEVEL_NAMES maps both ways: look up only the Chinese names
+            level = LEVEL_NAMES.get(level, level)
         if level not in LEVEL_CODE_LENGTH:
             raise RegionImportInvalid(line_no, f"级别「{raw[2].strip()}」无效，应为 district/township/village")
         if not code.isdigit() or len(code) != LEVEL_CODE_LENGTH[level]:
