@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from api.accounts import service as accounts
 from api.applicants import service as applicants
 from api.cases import service as cases
+from api.kit import clock
 from api.kit.actors import Actor
 from api.kit.db import unit_of_work
 from api.kit.idnumber import make_id_number
@@ -115,13 +116,14 @@ async def submit_case(applicant: Actor, item: str = "dibao", **kw):
 
 
 STEP_DATA = {
-    "investigate": lambda: {"investigators": ["王五", "赵六"], "visited_at": datetime.now(UTC).isoformat(),
+    "investigate": lambda: {"investigators": ["王五", "赵六"], "visited_at": clock.now().isoformat(),
                             "conclusion": "情况属实"},
     "verify": lambda: {"result": "pass", "household_monthly_income": "800"},
     "review": lambda: {"opinion": "同意上报"},
     "approve": lambda: {"amount": "650", "start_month": "2026-12"},
 }
-STEP_ROLE = {"accept": "township_officer", "investigate": "township_officer", "verify": "verifier",
+STEP_ROLE = {"accept": "township_officer", "return": "township_officer", "refuse": "township_officer",
+             "investigate": "township_officer", "verify": "verifier", "reject": "approver",
              "review": "township_officer", "approve": "approver", "pay_start": "finance", "close": "finance"}
 
 
@@ -133,8 +135,6 @@ async def act(case_id: int, action: str, role: str | None = None, data: dict | N
 
 async def make_case(item: str = "dibao", status: str = "submitted", applicant: Actor | None = None):
     """Submits a case and walks it through its route until it reaches `status`."""
-    from api.kit import clock
-
     applicant = applicant or await make_applicant()
     case = await submit_case(applicant, item)
     path = {"submitted": [], "returned": [("return", {"reason": "缺少户口簿"})]}

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+
 import strawberry
 
 from api.applicants import service
@@ -19,8 +21,10 @@ class ApplicantMutations:
     @strawberry.mutation(description="Creates or updates the signed-in citizen's own real-name profile.")
     async def profile_save(self, info: strawberry.Info, input: ProfileInput) -> ApplicantPayload:
         async def work():
-            return ApplicantSuccess(applicant=Applicant.from_model(
-                await service.save_own_profile(info.context.actor, _profile(input))))
+            saved = await service.save_own_profile(info.context.actor, _profile(input))
+            # the caller was resolved before this profile existed; it is theirs for the rest of the request
+            info.context.actor = dataclasses.replace(info.context.actor, applicant_id=saved.id)
+            return ApplicantSuccess(applicant=Applicant.from_model(saved))
 
         return await run_mutation(info.context, work)
 

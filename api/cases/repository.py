@@ -6,6 +6,7 @@ from datetime import datetime
 
 from tortoise.expressions import Q
 
+from api.applicants.models import Applicant
 from api.cases.models import Case, CaseEvent
 
 
@@ -14,6 +15,11 @@ async def by_id(case_id: int, *, for_update: bool = False) -> Case | None:
     if for_update:
         qs = qs.select_for_update()
     return await qs.first()
+
+
+async def lock_applicant(applicant_id: int) -> None:
+    """Holds the applicant's row until the transaction ends, so their submissions run one at a time."""
+    await Applicant.filter(id=applicant_id).select_for_update().first()
 
 
 async def by_submission_key(key: str) -> Case | None:

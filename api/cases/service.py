@@ -89,6 +89,8 @@ async def submit(actor: Actor, data: SubmitInput) -> Case:
     if not KEY.match(key):
         raise ValidationError("提交编号无效，请刷新页面后重试", code="submission_key_invalid", field="submissionKey")
     applicant = await _applicant_for_submit(actor, data.applicant_id)
+    # a repeated key waits for the first submission to commit and then finds its case
+    await repository.lock_applicant(applicant.id)
     existing = await repository.by_submission_key(key)
     if existing is not None:
         if existing.applicant_id != applicant.id:
@@ -224,7 +226,12 @@ def _apply(case: Case, item: AidItem, t: Transition, now: datetime) -> None:
     c = stage_clock(status=t.to_status, stage_limits=item.stage_limits, now=now, emergency_hours=emergency_hours,
                     starts_at=case.notice_until if t.to_status == "approving" else None)
     case.stage_started_at, case.warn_at, case.due_at = c.started_at, c.warn_at, c.due_at
-    if t.to_status == "returned":
+    if emergency_hours and case.accepted_at and t.to_status in ("approving", "approved"):
+        # emergency 临时救助: help must be paid within 48 hours of acceptance, approval and payment together
+        case.warn_at = case.accepted_at + timedelta(hours=emergency_hours * 0.75)
+        case.due_at = case.accepted_at + timedelta(hours=emergency_hours)
+    # the whole-case limit runs from acceptance until the decision
+    if t.to_status in TERMINAL or t.to_status in ("returned", "approved"):
         case.case_due_at = None
 
 

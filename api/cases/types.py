@@ -15,9 +15,15 @@ from api.cases.models import Case as CaseModel
 from api.cases.models import CaseEvent as EventModel
 from api.cases.service import can_read as case_readable
 from api.cases.workflow import ACTION_LABELS, STATUS_LABELS
+from api.graphql.payloads import MAX_ID
 from api.kit import clock
 from api.kit.actors import ROLE_LABELS
 from api.materials.types import Material
+
+
+def _handles_cases(info: strawberry.Info) -> bool:
+    # analysts are staff too, but see no personal data: home visits and incomes stay hidden from them
+    return info.context.actor.is_staff and info.context.actor.role != "analyst"
 
 
 @strawberry.enum(description="Where a case stands.")
@@ -67,9 +73,9 @@ class CaseEvent:
     public: bool
     created_at: datetime.datetime
 
-    @strawberry.field(description="Details recorded with the step (staff only).")
+    @strawberry.field(description="Details recorded with the step (staff who handle cases only).")
     def data(self, info: strawberry.Info) -> JSON | None:
-        return self._model.data if info.context.actor.is_staff else None
+        return self._model.data if _handles_cases(info) else None
 
     @classmethod
     def from_model(cls, e: EventModel, *, for_staff: bool) -> CaseEvent:
@@ -152,13 +158,13 @@ class Case:
             return []
         return [Material.from_model(m) for m in await info.context.loaders.materials.load(self._model.id)]
 
-    @strawberry.field(description="Investigation record (staff only).")
+    @strawberry.field(description="Investigation record (staff who handle cases only).")
     def investigation(self, info: strawberry.Info) -> JSON | None:
-        return self._model.investigation if info.context.actor.is_staff else None
+        return self._model.investigation if _handles_cases(info) else None
 
-    @strawberry.field(description="Economic verification record (staff only).")
+    @strawberry.field(description="Economic verification record (staff who handle cases only).")
     def verification(self, info: strawberry.Info) -> JSON | None:
-        return self._model.verification if info.context.actor.is_staff else None
+        return self._model.verification if _handles_cases(info) else None
 
     @classmethod
     def from_model(cls, m: CaseModel) -> Case:
@@ -195,9 +201,10 @@ def encode_cursor(case_id: int) -> str:
 def decode_cursor(cursor: str) -> int | None:
     try:
         kind, value = base64.urlsafe_b64decode(cursor.encode()).decode().split(":")
-        return int(value) if kind == "case" else None
+        case_id = int(value)
     except (ValueError, UnicodeDecodeError):
         return None
+    return case_id if kind == "case" and 0 < case_id <= MAX_ID else None
 
 
 @strawberry.input

@@ -105,6 +105,8 @@ class Transition:
 
 def next_status(stages: tuple[str, ...], after: str) -> str:
     """Returns the status that follows the end of stage `after` on this route."""
+    if after not in stages:
+        raise ConflictError("该事项的办理流程不含此环节", code="invalid_transition")
     i = stages.index(after)
     for stage in stages[i + 1:]:
         return STAGE_STATUS[stage]
@@ -287,6 +289,8 @@ def decide(action: str, case: CaseView, actor: Actor, data: dict | None, now: da
             raise ConflictError("办理时限只能延长一次", code="already_extended")
         if case.status in ("submitted", "returned"):
             raise ConflictError("受理后才能延长办理时限", code="invalid_transition")
+        if case.status in ("approved", "paying"):
+            raise ConflictError("已作出审批决定，不需要延长办理时限", code="invalid_transition")
         return Transition(action, case.status, case.status, _reason(data, "延长办理时限"), public=True)
     raise ValidationError(f"未知的办理操作「{action}」", code="unknown_action", field="action")
 

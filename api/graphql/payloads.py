@@ -107,9 +107,15 @@ async def run_mutation(ctx: Context, work: Callable[[], Awaitable[T]], *, signed
     return to_error(failure)
 
 
+MAX_ID = 2**31 - 1  # primary keys are 32-bit serials; a larger number would fail in the database, not match
+
+
 def parse_id(value: object) -> int:
     """Returns an integer id, or raises not-found for anything else."""
     try:
-        return int(str(value))
+        number = int(str(value))
     except ValueError:
         raise domain.NotFoundError("编号无效", code="id_invalid") from None
+    if not 0 < number <= MAX_ID:
+        raise domain.NotFoundError("编号无效", code="id_invalid")
+    return number

@@ -62,11 +62,12 @@ class DomainErrorCodes(MaskErrors):
 
 def build_schema(settings: Settings) -> strawberry.Schema:
     """Returns the schema with depth, token and alias limits; unexpected errors masked outside development."""
+    # factories, not instances: an extension keeps the request it serves, so overlapping requests need their own
     extensions = [
-        QueryDepthLimiter(max_depth=settings.max_query_depth),
-        MaxTokensLimiter(max_token_count=settings.max_query_tokens),
-        MaxAliasesLimiter(max_alias_count=settings.max_query_aliases),
-        DomainErrorCodes(mask=not settings.is_development),
+        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+        lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_query_aliases),
+        lambda: DomainErrorCodes(mask=not settings.is_development),
     ]
     return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions,
                              config=StrawberryConfig(auto_camel_case=True))

@@ -15,4 +15,4 @@ def now() -> datetime:
 def freeze(at: datetime | None) -> None:
     """Freezes `now()` at `at` (None unfreezes); for tests."""
     global _frozen
-    _frozen = at
+    _frozen = at.astimezone(UTC) if at is not None else None

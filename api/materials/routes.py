@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import UploadFile
 
 from api.graphql.context import bearer_token
+from api.graphql.payloads import MAX_ID
 from api.kit.db import unit_of_work
 from api.kit.errors import AuthError, DomainError
 from api.materials import service
@@ -72,12 +73,15 @@ async def upload(request: Request) -> Response:
 def _opt_int(value, field: str) -> int | None:
     if value in (None, ""):
         return None
-    try:
-        return int(str(value))
-    except ValueError:
-        from api.kit.errors import ValidationError
+    from api.kit.errors import ValidationError
 
+    try:
+        number = int(str(value))
+    except ValueError:
         raise ValidationError("编号无效", code="id_invalid", field=field) from None
+    if not 0 < number <= MAX_ID:
+        raise ValidationError("编号无效", code="id_invalid", field=field)
+    return number
 
 
 @router.get("/api/materials/{material_id}")

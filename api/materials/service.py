@@ -42,6 +42,9 @@ def _reencode(data: bytes, content_type: str) -> tuple[bytes, int, int]:
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
         with Image.open(io.BytesIO(data)) as img:
+            # Pillow only warns between MAX_IMAGE_PIXELS and twice that: refuse from the header, before decoding
+            if img.width * img.height > MAX_PIXELS:
+                raise ValidationError("图片像素过大，请缩小后重新上传", code="image_too_large", field="file")
             img.load()
             img = ImageOps.exif_transpose(img)  # keep the picture upright once the orientation tag is gone
             fmt = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}[content_type]

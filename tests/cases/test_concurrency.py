@@ -1,0 +1,120 @@
+"""Concurrent callers on one case or one submission: one wins, the others are refused, seq keeps no gaps."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from api.cases import service as cases
+from api.cases.models import Case, CaseEvent
+from api.kit import clock
+from api.kit.actors import Actor
+from api.kit.db import unit_of_work
+from api.kit.errors import DomainError
+from api.kit.workdays import TZ
+from tests.factories import (
+    STEP_DATA,
+    STEP_ROLE,
+    key,
+    make_applicant,
+    make_case,
+    required_material_ids,
+    sample_form,
+    staff_actor,
+)
+
+FRIDAY = datetime(2026, 12, 4, 10, 0, tzinfo=TZ).astimezone(UTC)
+N = 5  # the PostgreSQL pool holds five connections: every caller runs at the same time
+
+
+async def attempt(actor: Actor, case_id: int, action: str, data: dict) -> Case:
+    async with unit_of_work():
+        case, _ = await cases.act(actor, case_id, action, data)
+    return case
+
+
+def describe(result: Case | BaseException) -> tuple[str, object]:
+    """Returns ('case', id) for a success, ('error', code) for an expected refusal; anything else is raised."""
+    if isinstance(result, Case):
+        return "case", result.id
+    if isinstance(result, DomainError):
+        return "error", result.code
+    raise result
+
+
+async def race(case_id: int, calls: list[tuple[Actor, str, dict]]) -> list[tuple[str, object]]:
+    results = await asyncio.gather(*(attempt(actor, case_id, action, data) for actor, action, data in calls),
+                                   return_exceptions=True)
+    return sorted(map(describe, results), key=str)
+
+
+def step_calls(action: str) -> list[tuple[Actor, str, dict]]:
+    return [(staff_actor(STEP_ROLE[action]), action, STEP_DATA.get(action, dict)()) for _ in range(N)]
+
+
+async def seqs(case_id: int) -> list[int]:
+    return list(await CaseEvent.filter(case_id=case_id).order_by("seq").values_list("seq", flat=True))
+
+
+async def test_concurrent_same_action_lets_exactly_one_through_per_step(db) -> None:
+    clock.freeze(FRIDAY)
+    case = await make_case("dibao", "submitted")
+
+    outcomes = [await race(case.id, step_calls(action)) for action in ("accept", "investigate", "verify", "review")]
+    clock.freeze(FRIDAY + timedelta(days=8))  # the 7-day public notice has ended
+    outcomes += [await race(case.id, step_calls(action)) for action in ("approve", "pay_start", "close")]
+
+    moved_on = [("case", case.id)] + [("error", "invalid_transition")] * (N - 1)
+    ended = [("case", case.id)] + [("error", "case_closed")] * (N - 1)  # the losers of `close` find it closed
+    stored = await Case.get(id=case.id)
+    assert (outcomes, stored.status, stored.last_seq, await seqs(case.id)) == (
+        [moved_on] * 6 + [ended], "closed", 8, [1, 2, 3, 4, 5, 6, 7, 8])
+
+
+async def test_concurrent_conflicting_actions_let_exactly_one_win(db) -> None:
+    clock.freeze(FRIDAY)
+    applicant = await make_applicant()
+    case = await make_case("dibao", "submitted", applicant=applicant)
+    clock.freeze(FRIDAY + timedelta(hours=1))  # past the withdrawal grace: withdraw only before acceptance
+    officer = staff_actor("township_officer")
+    calls = [(officer, "accept", {}), (officer, "refuse", {"reason": "户籍不在本区"}),
+             (officer, "return", {"reason": "缺少户口簿"}), (applicant, "withdraw", {})]
+
+    outcomes = await race(case.id, calls)
+
+    stored = await Case.get(id=case.id)
+    second = await CaseEvent.get(case_id=case.id, seq=2)
+    assert ([kind for kind, _ in outcomes], await seqs(case.id), second.to_status) == (
+        ["case", "error", "error", "error"], [1, 2], stored.status)
+
+
+async def submit_concurrently(applicant: Actor, submissions: list[tuple[str, list[str]]]) -> list:
+    async def submit(submission_key: str, material_ids: list[str]) -> Case:
+        async with unit_of_work():
+            return await cases.submit(applicant, cases.SubmitInput(
+                item_code="dibao", submission_key=submission_key, form=sample_form("dibao"),
+                material_ids=material_ids))
+
+    return await asyncio.gather(*(submit(k, ids) for k, ids in submissions), return_exceptions=True)
+
+
+async def test_concurrent_submits_with_same_key_all_return_one_case(db) -> None:
+    applicant = await make_applicant()
+    submission = (key(), await required_material_ids(applicant, "dibao"))
+
+    results = await submit_concurrently(applicant, [submission] * N)
+
+    only = await Case.get(submission_key=submission[0])
+    assert (sorted(map(describe, results), key=str), await Case.all().count(), await seqs(only.id)) == (
+        [("case", only.id)] * N, 1, [1])
+
+
+async def test_concurrent_submits_with_different_keys_for_same_item_create_one_case(db) -> None:
+    applicant = await make_applicant()
+    submissions = [(key(), await required_material_ids(applicant, "dibao")) for _ in range(N)]
+
+    results = await submit_concurrently(applicant, submissions)
+
+    only = await Case.get(applicant_id=applicant.applicant_id)
+    assert (sorted(map(describe, results), key=str), await Case.all().count()) == (
+        sorted([("case", only.id)] + [("error", "open_case_exists")] * (N - 1), key=str), 1)
