@@ -15,6 +15,7 @@ from api.graphql.context import bearer_token, build_context
 from api.graphql.schema import build_schema
 from api.kit.crypto import configure_cipher
 from api.kit.db import close_db, init_db, unit_of_work
+from api.kit.http import BodySizeLimit
 from api.kit.storage import configure_store
 from api.materials.routes import router as materials_router
 from api.settings import Settings, get_settings, use_settings
@@ -62,6 +63,9 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                             graphql_ide="graphiql" if settings.is_development else None)
     app.include_router(graphql, prefix="/graphql")
     app.include_router(materials_router)
+    # uploads may carry one 10 MB file plus form overhead; everything else is small JSON
+    app.add_middleware(BodySizeLimit, default_limit=1024 * 1024,
+                       limits={"/api/materials": settings.max_upload_bytes + 256 * 1024})
 
     @app.get("/healthz")
     async def healthz() -> dict:

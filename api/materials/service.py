@@ -101,13 +101,18 @@ async def upload(actor: Actor, *, data: bytes, kind: str, filename: str = "", ca
             raise ValidationError("PDF 文件不完整，请重新上传", code="file_corrupt", field="file")
     else:
         data, width, height = _reencode(data, content_type)
-    key = await get_store().put(data)
-    return await repository.add(
-        id=uuid.uuid4(), case_id=case.id if case else None, applicant_id=applicant_id, kind=kind,
-        content_type=content_type, size=len(data), sha256=hashlib.sha256(data).hexdigest(), storage_key=key,
-        original_name=(filename or "")[-255:], width=width, height=height,
-        uploaded_by_kind="applicant" if actor.is_applicant else "staff", uploaded_by_staff_id=actor.staff_id,
-    )
+    store = get_store()
+    key = await store.put(data)
+    try:
+        return await repository.add(
+            id=uuid.uuid4(), case_id=case.id if case else None, applicant_id=applicant_id, kind=kind,
+            content_type=content_type, size=len(data), sha256=hashlib.sha256(data).hexdigest(), storage_key=key,
+            original_name=(filename or "")[-255:], width=width, height=height,
+            uploaded_by_kind="applicant" if actor.is_applicant else "staff", uploaded_by_staff_id=actor.staff_id,
+        )
+    except BaseException:
+        await store.delete(key)  # no row, no file: a failed upload leaves nothing behind
+        raise
 
 
 async def for_submission(applicant_id: int, ids: list[str]) -> list[Material]:

@@ -1,0 +1,67 @@
+"""HTTP-level guards shared by every endpoint."""
+
+from __future__ import annotations
+
+import json
+
+
+class BodySizeLimit:
+    """Refuses request bodies over a limit with 413, whether or not Content-Length was sent."""
+
+    def __init__(self, app, *, default_limit: int, limits: dict[str, int] | None = None) -> None:
+        self.app = app
+        self.default_limit = default_limit
+        self.limits = limits or {}
+
+    def _limit(self, path: str) -> int:
+        for prefix, limit in self.limits.items():
+            if path.startswith(prefix):
+                return limit
+        return self.default_limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        limit = self._limit(scope.get("path", ""))
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            return await _too_large(send, limit, scope.get("path", ""))
+        seen = 0
+        started = False
+
+        async def limited_receive():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise _TooLarge()
+            return message
+
+        async def tracking_send(message):
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await _too_large(send, limit, scope.get("path", ""))
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _too_large(send, limit: int, path: str) -> None:
+    error = ({"code": "file_too_large", "message": f"文件过大，单个文件不能超过{limit // 1048576}MB", "field": "file"}
+             if path.startswith("/api/materials") else
+             {"code": "body_too_large", "message": f"提交的内容过大（上限{limit // 1048576 or 1}MB）"})
+    body = json.dumps({"error": error}, ensure_ascii=False).encode()
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json; charset=utf-8"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
