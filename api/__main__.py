@@ -7,7 +7,31 @@ import os
 import uvicorn
 
 
+def migrate() -> None:
+    """Applies migrations and loads the catalogue and regions (and demo data in development), then exits."""
+    import asyncio
+
+    from api.app import prepare_database
+    from api.kit.crypto import configure_cipher
+    from api.kit.db import close_db
+    from api.settings import get_settings
+
+    async def run() -> None:
+        settings = get_settings().model_copy(update={"migrate_on_start": True})
+        configure_cipher(settings)
+        await prepare_database(settings)
+        await close_db()
+        print("migrations applied", flush=True)
+
+    asyncio.run(run())
+
+
 def main() -> None:
+    import sys
+
+    if sys.argv[1:] == ["migrate"]:
+        migrate()
+        return
     from api import demo
     from api.settings import get_settings
 

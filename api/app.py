@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from strawberry.fastapi import GraphQLRouter
+from starlette.requests import HTTPConnection
 
 from api.accounts.sms import configure_sms
 from api.graphql.context import bearer_token, build_context
 from api.graphql.schema import build_schema
+from api.graphql.websocket import GraphQLRoute
+from api.kit.broker import configure_broker
 from api.kit.crypto import configure_cipher
 from api.kit.db import close_db, init_db, unit_of_work
 from api.kit.http import BodySizeLimit
 from api.kit.storage import configure_store
 from api.materials.routes import router as materials_router
+from api.province.routes import router as province_router
 from api.settings import Settings, get_settings, use_settings
 
 log = logging.getLogger("dachuan")
@@ -28,6 +32,9 @@ async def prepare_database(settings: Settings) -> None:
     from api.aid_items import service as aid_items
     from api.regions import service as regions
 
+    if not settings.migrate_on_start:
+        await init_db(settings.database_url, migrate=False)
+        return
     await init_db(settings.database_url)
     async with unit_of_work():
         await regions.ensure_sample_tree()
@@ -45,24 +52,38 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     configure_sms(settings.sms_backend,
                   settings.storage_root.parent / "sms-inbox.txt" if settings.is_development else None)
     configure_store(settings.storage_root)
+    broker = configure_broker(settings)
+
+    sim_app = _province_sim(settings) if settings.embedded_province_sim else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        if manage_database:
-            await prepare_database(settings)
-        yield
-        if manage_database:
-            await close_db()
+        async with AsyncExitStack() as stack:
+            if manage_database:
+                await prepare_database(settings)
+                stack.push_async_callback(close_db)
+            await broker.start()
+            stack.push_async_callback(broker.stop)
+            if sim_app is not None and manage_database:
+                await stack.enter_async_context(sim_app.router.lifespan_context(sim_app))
+            if settings.embedded_workers and manage_database:
+                await stack.enter_async_context(_embedded_workers(settings))
+            yield
 
     app = FastAPI(title="达川救助", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
 
-    async def get_context(request: Request):
+    async def get_context(request: HTTPConnection):
+        # a WebSocket signs in later, with the token of its connection_init (GraphQLRoute.on_ws_connect)
         return await build_context(bearer_token(request.headers), request.headers.get("x-request-id"))
 
-    graphql = GraphQLRouter(build_schema(settings), context_getter=get_context,
-                            graphql_ide="graphiql" if settings.is_development else None)
+    graphql = GraphQLRoute(build_schema(settings), context_getter=get_context,
+                           graphql_ide="graphiql" if settings.is_development else None,
+                           allowed_origins=settings.cors_origins)
     app.include_router(graphql, prefix="/graphql")
     app.include_router(materials_router)
+    app.include_router(province_router)
+    if sim_app is not None:
+        app.mount("/province-sim", sim_app)
     # uploads may carry one 10 MB file plus form overhead; everything else is small JSON
     app.add_middleware(BodySizeLimit, default_limit=1024 * 1024,
                        limits={"/api/materials": settings.max_upload_bytes + 256 * 1024})
@@ -79,3 +100,29 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                                        "requestId": request_id}}, status_code=500)
 
     return app
+
+
+def _province_sim(settings: Settings):
+    """Returns the province simulator to mount in-process (the embedded default)."""
+    from province_sim.app import create_sim_app
+    from province_sim.config import SimConfig
+
+    app_key, secret = next(iter(settings.province_callback_keys.items()))
+    config = SimConfig(database_path=str(settings.storage_root.parent / "province_sim.sqlite3"),
+                       district_keys={settings.province_app_key: settings.province_secret},
+                       app_key=app_key, secret=secret)
+    return create_sim_app(config)
+
+
+@asynccontextmanager
+async def _embedded_workers(settings: Settings):
+    """Runs the worker loops as a task of the API process."""
+    from workers.runner import run_workers
+
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_workers(settings, stop, name="embedded"))
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=10)

@@ -22,6 +22,8 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = f"sqlite://{ROOT / 'var' / 'dachuan.sqlite3'}"
+    # Redis pub/sub for live events across API processes; unset: the in-process broker (one process).
+    redis_url: str | None = None
     storage_root: Path = ROOT / "var" / "materials"
     secret_key: str = PLACEHOLDER_SECRET
     # AES-256-GCM key for personal data at rest, base64; `data_key_id` names it so keys can rotate.
@@ -29,6 +31,8 @@ class Settings(BaseSettings):
     data_key_id: str = "k1"
     sms_backend: Literal["log", "memory"] = "log"
     load_demo_data: bool = True
+    # Scaled out, `python -m api migrate` runs once before the processes start, which then skip it.
+    migrate_on_start: bool = True
 
     otp_ttl_seconds: int = 300
     otp_max_attempts: int = 5
@@ -45,6 +49,23 @@ class Settings(BaseSettings):
     page_size_max: int = 100
     withdraw_grace_minutes: int = 10
     cors_origins: list[str] = Field(default_factory=list)
+    # The provincial elderly-allowance system (province_sim in development and tests).
+    county_code: str = "511703"
+    public_base_url: str = "http://127.0.0.1:8000"
+    province_url: str = "http://127.0.0.1:8000/province-sim"
+    province_app_key: str = "dachuan-511703"
+    province_secret: str = "dev-province-shared-secret-0123456789"
+    province_callback_keys: dict[str, str] = Field(
+        default_factory=lambda: {"province-51": "dev-province-callback-secret-0123456789"})
+    province_timeout_seconds: float = 10.0
+    reconcile_after_seconds: float = 60.0
+    reconcile_interval_seconds: float = 60.0
+    outbox_max_attempts: int = 8
+    outbox_poll_seconds: float = 0.5
+    clock_scan_seconds: float = 30.0
+    # The embedded default runs the workers and the simulator inside the API process.
+    embedded_workers: bool = True
+    embedded_province_sim: bool = True
     # Demo only: the public notice lasts this many seconds instead of days, so a walk-through fits in minutes.
     demo_notice_seconds: int | None = None
 
@@ -59,6 +80,9 @@ class Settings(BaseSettings):
                 raise ValueError("SECRET_KEY must be set to a random value of at least 32 characters")
             if self.data_key == PLACEHOLDER_DATA_KEY:
                 raise ValueError("DATA_KEY must be set to a random 32-byte key (base64)")
+            if self.province_secret.startswith("dev-") or any(v.startswith("dev-")
+                                                               for v in self.province_callback_keys.values()):
+                raise ValueError("PROVINCE_SECRET and PROVINCE_CALLBACK_KEYS must be set to real secrets")
             if self.demo_notice_seconds:
                 raise ValueError("DEMO_NOTICE_SECONDS is for demonstrations only")
             if self.sms_backend == "memory":

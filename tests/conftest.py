@@ -18,7 +18,7 @@ from api.kit.storage import configure_store
 from api.settings import Settings, use_settings
 
 BACKENDS = [b for b in os.environ.get("TEST_DATABASES", "sqlite,postgres").split(",") if b]
-TABLES = ["case_event", "material", "aid_case", "household_member", "applicant", "auth_session", "otp_code",
+TABLES = ["province_nonce", "province_sync", "outbox_message", "case_event", "material", "aid_case", "household_member", "applicant", "auth_session", "otp_code",
           "citizen_account", "staff_account", "aid_item", "region"]
 
 
@@ -38,7 +38,8 @@ def postgres():
 
 def _settings(tmp_root: Path, url: str) -> Settings:
     return Settings(environment="test", database_url=url, storage_root=tmp_root / "materials",
-                    sms_backend="memory", load_demo_data=False)
+                    sms_backend="memory", load_demo_data=False, embedded_province_sim=False,
+                    embedded_workers=False)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

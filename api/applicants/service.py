@@ -236,6 +236,13 @@ def bank_account_for(actor: Actor, applicant: Applicant) -> str | None:
     return applicant.bank_masked
 
 
+def full_bank_account(applicant: Applicant) -> str | None:
+    """Returns the plaintext bank account, for the service's own use (the provincial push)."""
+    if applicant.bank_account_enc is None:
+        return None
+    return get_cipher().decrypt(applicant.bank_account_enc, context=BANK_CONTEXT)
+
+
 def full_id_number(applicant: Applicant) -> str:
     """Returns the plaintext ID number, for the service's own use (never straight to a client)."""
     return get_cipher().decrypt(applicant.id_number_enc, context=ID_CONTEXT)

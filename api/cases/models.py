@@ -34,6 +34,9 @@ class Case(Model):
     extended = fields.BooleanField(default=False)
     extension_reason = fields.TextField(null=True)
     notice_until = fields.DatetimeField(null=True)
+    notice_ended = fields.BooleanField(default=False)
+    # the clock state last announced to the work queues: ok | warning | overdue
+    clock_flag = fields.CharField(max_length=8, default="ok")
     investigation = fields.JSONField(null=True)
     verification = fields.JSONField(null=True)
     amount = fields.DecimalField(max_digits=12, decimal_places=2, null=True)

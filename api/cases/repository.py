@@ -70,3 +70,25 @@ async def page(*, region_prefix: str | None, applicant_id: int | None, statuses:
     if after_id is not None:
         qs = qs.filter(id__lt=after_id)
     return await qs.order_by("-id").limit(limit)
+
+
+OPEN_STATUSES = ["submitted", "accepted", "investigating", "verifying", "reviewing", "approving",
+                 "province_review", "approved", "paying"]
+
+
+async def newly_overdue(now: datetime, limit: int) -> list[Case]:
+    return await (Case.filter(status__in=OPEN_STATUSES).exclude(clock_flag="overdue")
+                  .filter(Q(due_at__lte=now) | Q(case_due_at__lte=now)).order_by("id").limit(limit))
+
+
+async def newly_warning(now: datetime, limit: int) -> list[Case]:
+    return await (Case.filter(status__in=OPEN_STATUSES, clock_flag="ok", warn_at__lte=now)
+                  .order_by("id").limit(limit))
+
+
+async def notice_just_ended(now: datetime, limit: int) -> list[Case]:
+    return await Case.filter(notice_ended=False, notice_until__lte=now).order_by("id").limit(limit)
+
+
+async def set_flags(case_ids: list[int], **values) -> None:
+    await Case.filter(id__in=case_ids).update(**values)

@@ -22,7 +22,7 @@ from api.cases.workflow import STATUSES, TERMINAL, CaseView, Transition, decide
 from api.kit import clock
 from api.kit.actors import Actor
 from api.kit.broker import get_broker
-from api.kit.db import after_commit
+from api.kit.db import after_commit, unit_of_work
 from api.kit.errors import ConflictError, NotAllowedError, ValidationError
 from api.kit.forms import clean_form
 from api.kit.idnumber import age_on
@@ -188,6 +188,10 @@ async def act(actor: Actor, case_id: int, action: str, data: dict | None = None)
     _apply(case, item, t, now)
     event = await _append_event(case, actor, t, now)
     await case.save()
+    if t.action == "accept" and item.syncs_to_province:
+        from api.province import service as province
+
+        await province.request_push(case.id, case.number)
     await _publish(case, event)
     return case, event
 
@@ -226,6 +230,7 @@ def _apply(case: Case, item: AidItem, t: Transition, now: datetime) -> None:
     c = stage_clock(status=t.to_status, stage_limits=item.stage_limits, now=now, emergency_hours=emergency_hours,
                     starts_at=case.notice_until if t.to_status == "approving" else None)
     case.stage_started_at, case.warn_at, case.due_at = c.started_at, c.warn_at, c.due_at
+    case.clock_flag = "ok"
     if emergency_hours and case.accepted_at and t.to_status in ("approving", "approved"):
         # emergency 临时救助: help must be paid within 48 hours of acceptance, approval and payment together
         case.warn_at = case.accepted_at + timedelta(hours=emergency_hours * 0.75)
@@ -279,3 +284,36 @@ async def page(actor: Actor, f: CaseFilter, *, first: int, after_id: int | None)
     return await repository.page(region_prefix=region_prefix, applicant_id=applicant_id, statuses=f.statuses,
                                  item_ids=item_ids, channel=f.channel, clock=f.clock, now=clock.now(),
                                  after_id=after_id, limit=first + 1)
+
+
+async def scan_clocks(*, limit: int = 500) -> dict[str, int]:
+    """Raises warning and overdue flags and ends public notices whose time has come; tells the work queues."""
+    now = clock.now()
+    counts = {}
+    for flag, finder, values in (
+        ("clock_overdue", repository.newly_overdue, {"clock_flag": "overdue"}),
+        ("clock_warning", repository.newly_warning, {"clock_flag": "warning"}),
+        ("notice_ended", repository.notice_just_ended, {"notice_ended": True}),
+    ):
+        async with unit_of_work():
+            found = await finder(now, limit)
+            if flag == "clock_warning":
+                found = [c for c in found if not (c.due_at and c.due_at <= now)]
+            if found:
+                await repository.set_flags([c.id for c in found], **values)
+            for case in found:
+                _announce(case, flag)
+        counts[flag] = len(found)
+    return counts
+
+
+def _announce(case: Case, action: str) -> None:
+    message = {"case_id": case.id, "seq": case.last_seq, "status": case.status, "region": case.region_id,
+               "action": action, "public": False}
+
+    async def deliver() -> None:
+        broker = get_broker()
+        for n in (12, 9, 6):
+            await broker.publish(region_channel(case.region_id[:n]), message)
+
+    after_commit(deliver)

@@ -19,6 +19,7 @@ from api.graphql.payloads import MAX_ID
 from api.kit import clock
 from api.kit.actors import ROLE_LABELS
 from api.materials.types import Material
+from api.province.types import ProvinceSync
 
 
 def _handles_cases(info: strawberry.Info) -> bool:
@@ -157,6 +158,13 @@ class Case:
         if info.context.actor.role == "analyst":
             return []
         return [Material.from_model(m) for m in await info.context.loaders.materials.load(self._model.id)]
+
+    @strawberry.field(description="The provincial sync of a 高龄津贴 case (staff only).")
+    async def province_sync(self, info: strawberry.Info) -> ProvinceSync | None:
+        if not info.context.actor.is_staff or info.context.actor.role == "analyst":
+            return None
+        sync = await info.context.loaders.province_sync.load(self._model.id)
+        return ProvinceSync.from_model(sync) if sync else None
 
     @strawberry.field(description="Investigation record (staff who handle cases only).")
     def investigation(self, info: strawberry.Info) -> JSON | None:

@@ -69,6 +69,12 @@ async def _staff(keys: list[int]) -> list[StaffAccount | None]:
     return _by_key(await repository.staff_many(list(keys)), keys, "id")
 
 
+async def _province_syncs(keys: list[int]) -> list:
+    from api.province import repository
+
+    return _by_key(await repository.by_cases(list(keys)), keys, "case_id")
+
+
 class Loaders:
     """One set of loaders per request, so nothing is cached across callers."""
 
@@ -80,3 +86,4 @@ class Loaders:
         self.materials = DataLoader(load_fn=_materials)
         self.members = DataLoader(load_fn=_members)
         self.staff = DataLoader(load_fn=_staff)
+        self.province_sync = DataLoader(load_fn=_province_syncs)

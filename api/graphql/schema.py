@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 
@@ -16,22 +17,30 @@ from api.applicants.mutations import ApplicantMutations
 from api.applicants.queries import ApplicantQueries
 from api.cases.mutations import CaseMutations
 from api.cases.queries import CaseQueries
+from api.cases.subscriptions import CaseSubscriptions
 from api.kit.errors import DomainError
+from api.province.mutations import ProvinceMutations
+from api.province.queries import ProvinceQueries
 from api.regions.mutations import RegionMutations
 from api.regions.queries import RegionQueries
 from api.settings import Settings
-from graphql import GraphQLError
 
 log = logging.getLogger("dachuan.graphql")
 
 
 @strawberry.type
-class Query(AccountQueries, RegionQueries, AidItemQueries, ApplicantQueries, CaseQueries):
+class Query(AccountQueries, RegionQueries, AidItemQueries, ApplicantQueries, CaseQueries, ProvinceQueries):
     pass
 
 
 @strawberry.type
-class Mutation(AccountMutations, RegionMutations, AidItemMutations, ApplicantMutations, CaseMutations):
+class Mutation(AccountMutations, RegionMutations, AidItemMutations, ApplicantMutations, CaseMutations,
+               ProvinceMutations):
+    pass
+
+
+@strawberry.type
+class Subscription(CaseSubscriptions):
     pass
 
 
@@ -69,5 +78,5 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_query_aliases),
         lambda: DomainErrorCodes(mask=not settings.is_development),
     ]
-    return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions,
+    return strawberry.Schema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions,
                              config=StrawberryConfig(auto_camel_case=True))

@@ -16,6 +16,8 @@ MODEL_MODULES = [
     "api.applicants.models",
     "api.cases.models",
     "api.materials.models",
+    "api.outbox.models",
+    "api.province.models",
 ]
 
 

@@ -44,11 +44,11 @@ class PostgresCluster:
             args = ["runuser", "-u", self.user, "--", *args]
         return subprocess.run(args, check=True, capture_output=True, text=True, **kw)
 
-    def psql(self, sql: str) -> str:
+    def psql(self, sql: str, database: str = "postgres") -> str:
         """Runs one SQL statement as the superuser and returns its output."""
         out = self._run(
             [os.path.join(_pg_bin(), "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
-             "-d", "postgres", "-tAc", sql]
+             "-d", database, "-tAc", sql]
         )
         return out.stdout
 

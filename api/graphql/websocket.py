@@ -1,0 +1,122 @@
+"""GraphQL over WebSocket: graphql-transport-ws only, sign-in in `connection_init`, server pings, a cap."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from graphql import GraphQLError
+from starlette.websockets import WebSocket, WebSocketState
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.fastapi import GraphQLRouter
+from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+
+from api.graphql.context import Context
+
+log = logging.getLogger("dachuan.graphql")
+
+MAX_SUBSCRIPTIONS_PER_CONNECTION = 20
+# 1013 "try again later": clients reconnect (graphql-ws does for this code) and resume with afterSeq.
+SLOW_SUBSCRIBER_CLOSE = (1013, "subscriber too slow; reconnect with afterSeq")
+_closing: set[asyncio.Task] = set()
+
+
+def connection_token(params: Any) -> str | None:
+    """Returns the token of a `connection_init` payload: `{"authorization": "Bearer …"}` or `{"token": "…"}`."""
+    if not isinstance(params, dict):
+        return None
+    token = params.get("token")
+    if isinstance(token, str) and token.strip():
+        return token.strip()
+    value = params.get("authorization") or params.get("Authorization")
+    if isinstance(value, str) and value.lower().startswith("bearer "):
+        return value[7:].strip() or None
+    return None
+
+
+class TransportWSHandler(BaseGraphQLTransportWSHandler):
+    """graphql-transport-ws with keep-alive pings from the server and a per-connection subscription cap."""
+
+    ping_seconds = 15.0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pinger: asyncio.Task | None = None
+
+    async def handle_connection_init(self, message: Any) -> None:
+        await super().handle_connection_init(message)
+        if self.connection_acknowledged and self._pinger is None:
+            self._pinger = asyncio.create_task(self._ping())
+
+    async def _ping(self) -> None:
+        # pings keep proxies from dropping a quiet connection and tell a client its connection is alive
+        while True:
+            await asyncio.sleep(self.ping_seconds)
+            try:
+                await self.send_message({"type": "ping"})
+            except (WebSocketDisconnected, RuntimeError):  # closed under us: the receive loop ends the handler
+                return
+
+    async def handle_subscribe(self, message: Any) -> None:
+        limit = self.max_subscriptions_per_connection
+        if (self.connection_acknowledged and limit is not None and message.get("id") not in self.operations
+                and len(self.operations) >= limit):
+            error = GraphQLError(f"每个连接最多同时订阅{limit}项，请先取消不用的订阅",
+                                 extensions={"code": "too_many_subscriptions"})
+            await self.send_message({"id": message["id"], "type": "error", "payload": [error.formatted]})
+            return
+        await super().handle_subscribe(message)
+
+    async def shutdown(self) -> None:
+        if self._pinger is not None:
+            self._pinger.cancel()
+            await asyncio.gather(self._pinger, return_exceptions=True)
+        await super().shutdown()
+
+
+class GraphQLRoute(GraphQLRouter):
+    """The GraphQL endpoint: HTTP for queries and mutations, graphql-transport-ws for subscriptions."""
+
+    graphql_transport_ws_handler_class = TransportWSHandler
+
+    def __init__(self, schema: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("subscription_protocols", [GRAPHQL_TRANSPORT_WS_PROTOCOL])
+        kwargs.setdefault("max_subscriptions_per_connection", MAX_SUBSCRIPTIONS_PER_CONNECTION)
+        super().__init__(schema, **kwargs)
+
+    async def on_ws_connect(self, context: Context) -> None:
+        """Signs the connection in with the token of `connection_init`; a token that fails is refused (4403)."""
+        from api.accounts import service as accounts
+
+        token = connection_token(context.connection_params) or context.token
+        if token is None:
+            return None  # anonymous: every subscription refuses it with `unauthenticated`
+        actor = await accounts.resolve_session(token)
+        if actor is None:
+            raise ConnectionRejectionError()  # Strawberry closes with 4403 Forbidden
+        context.actor = actor
+        context.token = token
+        return None
+
+
+def closer_for_slow_subscriber(context: Context):
+    """Returns a callback that closes the caller's WebSocket because a subscription fell behind."""
+    websocket = getattr(context, "request", None)
+
+    def close() -> None:
+        if not isinstance(websocket, WebSocket) or websocket.application_state != WebSocketState.CONNECTED:
+            return
+        task = asyncio.get_running_loop().create_task(websocket.close(*SLOW_SUBSCRIBER_CLOSE))
+        _closing.add(task)
+        task.add_done_callback(_closed)
+
+    return close
+
+
+def _closed(task: asyncio.Task) -> None:
+    _closing.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("closing a slow subscriber's connection failed: %s", task.exception())

@@ -1,0 +1,70 @@
+"""Every query of the outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tortoise import connections
+
+from api.outbox.models import OutboxMessage
+
+_CLAIM_PG = """
+UPDATE outbox_message SET status = 'sending', claimed_by = $1, claimed_until = $2, attempts = attempts + 1
+WHERE id IN (
+    SELECT id FROM outbox_message
+    WHERE (status = 'pending' AND next_attempt_at <= $3) OR (status = 'sending' AND claimed_until < $3)
+    ORDER BY next_attempt_at, id
+    LIMIT $4
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id
+"""
+_CLAIM_SQLITE = """
+UPDATE outbox_message SET status = 'sending', claimed_by = ?, claimed_until = ?, attempts = attempts + 1
+WHERE id IN (
+    SELECT id FROM outbox_message
+    WHERE (status = 'pending' AND next_attempt_at <= ?) OR (status = 'sending' AND claimed_until < ?)
+    ORDER BY next_attempt_at, id
+    LIMIT ?
+)
+RETURNING id
+"""
+
+
+async def add(**values) -> OutboxMessage:
+    return await OutboxMessage.create(**values)
+
+
+async def by_key(key: str) -> OutboxMessage | None:
+    return await OutboxMessage.get_or_none(key=key)
+
+
+async def claim(worker: str, lease_until: datetime, now: datetime, limit: int) -> list[OutboxMessage]:
+    """Claims due messages (and ones whose claimer died) for one worker; many workers never share a row."""
+    conn = connections.get("default")
+    if conn.capabilities.dialect == "postgres":
+        rows = await conn.execute_query_dict(_CLAIM_PG, [worker, lease_until, now, limit])
+    else:
+        lease, at = _sqlite_ts(lease_until), _sqlite_ts(now)
+        rows = await conn.execute_query_dict(_CLAIM_SQLITE, [worker, lease, at, at, limit])
+    ids = [r["id"] for r in rows]
+    if not ids:
+        return []
+    return await OutboxMessage.filter(id__in=ids).order_by("id")
+
+
+def _sqlite_ts(moment: datetime) -> str:
+    # the format Tortoise writes for aware datetimes on SQLite, so text comparison orders correctly
+    return moment.isoformat(sep=" ")
+
+
+async def save(message: OutboxMessage, fields: list[str]) -> None:
+    await message.save(update_fields=fields)
+
+
+async def dead(limit: int) -> list[OutboxMessage]:
+    return await OutboxMessage.filter(status="dead").order_by("-id").limit(limit)
+
+
+async def depth() -> int:
+    return await OutboxMessage.filter(status__in=["pending", "sending"]).count()

@@ -1,0 +1,130 @@
+"""Enqueue work in the caller's transaction; deliver it later, at least once, with back-off and a dead letter."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from api.kit import clock
+from api.kit.broker import get_broker
+from api.kit.db import after_commit, unit_of_work
+from api.outbox import repository
+from api.outbox.models import OutboxMessage
+
+log = logging.getLogger("dachuan.outbox")
+WAKE_CHANNEL = "outbox:wake"
+Handler = Callable[[OutboxMessage], Awaitable[None]]
+_handlers: dict[str, Handler] = {}
+
+
+class PermanentFailure(Exception):
+    """A failure that no retry will fix (the receiver refused the message as invalid)."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 8
+    base_seconds: float = 1.0
+    cap_seconds: float = 300.0
+    lease_seconds: float = 60.0
+
+    def delay(self, attempts: int) -> float:
+        """Returns the wait before attempt `attempts + 1`: exponential, capped, with full jitter."""
+        return random.uniform(0, min(self.cap_seconds, self.base_seconds * 2 ** max(attempts - 1, 0)))
+
+
+def register(topic: str, handler: Handler) -> None:
+    """Names the function that delivers messages of a topic."""
+    _handlers[topic] = handler
+
+
+async def enqueue(topic: str, key: str, payload: dict) -> OutboxMessage:
+    """Writes a message in the current transaction (once per key); workers are woken after the commit."""
+    existing = await repository.by_key(key)
+    if existing is not None:
+        return existing
+    now = clock.now()
+    message = await repository.add(topic=topic, key=key, payload=payload, next_attempt_at=now, created_at=now)
+
+    async def wake() -> None:
+        await get_broker().publish(WAKE_CHANNEL, {"topic": topic})
+
+    after_commit(wake)
+    return message
+
+
+async def dispatch_once(worker: str, policy: RetryPolicy, *, batch: int = 20) -> int:
+    """Claims a batch of due messages and delivers each; returns how many were attempted."""
+    now = clock.now()
+    async with unit_of_work():
+        claimed = await repository.claim(worker, now + timedelta(seconds=policy.lease_seconds), now, batch)
+    for message in claimed:
+        await _deliver(message, policy)
+    return len(claimed)
+
+
+async def _deliver(message: OutboxMessage, policy: RetryPolicy) -> None:
+    handler = _handlers.get(message.topic)
+    error: str | None = None
+    permanent = False
+    if handler is None:
+        error, permanent = f"no handler for topic {message.topic}", True
+    else:
+        try:
+            await handler(message)
+        except PermanentFailure as e:
+            error, permanent = str(e) or type(e).__name__, True
+        except Exception as e:  # delivery failures are data here: recorded, retried, dead-lettered
+            error = f"{type(e).__name__}: {e}"[:2000]
+            log.warning("outbox %s attempt %s failed: %s", message.key, message.attempts, error)
+    now = clock.now()
+    if error is None:
+        message.status, message.done_at, message.last_error = "done", now, None
+    elif permanent or message.attempts >= policy.max_attempts:
+        message.status, message.last_error = "dead", error
+    else:
+        message.status, message.last_error = "pending", error
+        message.next_attempt_at = now + timedelta(seconds=policy.delay(message.attempts))
+    message.claimed_by = message.claimed_until = None
+    async with unit_of_work():
+        await repository.save(message, ["status", "done_at", "last_error", "next_attempt_at", "claimed_by",
+                                        "claimed_until"])
+    if error is not None:
+        await _on_failure(message, error)
+
+
+_failure_listeners: dict[str, Callable[[OutboxMessage, str], Awaitable[None]]] = {}
+
+
+def on_failure(topic: str, listener: Callable[[OutboxMessage, str], Awaitable[None]]) -> None:
+    """Names a function told of each failed attempt of a topic (to show the sync state to supervisors)."""
+    _failure_listeners[topic] = listener
+
+
+async def _on_failure(message: OutboxMessage, error: str) -> None:
+    listener = _failure_listeners.get(message.topic)
+    if listener is not None:
+        await listener(message, error)
+
+
+async def retry(key: str) -> OutboxMessage | None:
+    """Puts a dead message back in the queue with a fresh attempt count."""
+    message = await repository.by_key(key)
+    if message is None or message.status != "dead":
+        return message
+    message.status, message.attempts, message.next_attempt_at = "pending", 0, clock.now()
+    await repository.save(message, ["status", "attempts", "next_attempt_at"])
+
+    async def wake() -> None:
+        await get_broker().publish(WAKE_CHANNEL, {"topic": message.topic})
+
+    after_commit(wake)
+    return message
+
+
+async def depth() -> int:
+    """Returns how many messages wait or are in flight."""
+    return await repository.depth()

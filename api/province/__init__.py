@@ -1,0 +1,1 @@
+"""The provincial elderly-allowance round trip (高龄津贴)."""

@@ -1,0 +1,58 @@
+"""Every query of the province domain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tortoise.expressions import Q
+
+from api.province.models import ProvinceSync, SeenNonce
+
+
+async def add(**values) -> ProvinceSync:
+    return await ProvinceSync.create(**values)
+
+
+async def by_request_id(request_id: str, *, for_update: bool = False) -> ProvinceSync | None:
+    qs = ProvinceSync.filter(request_id=request_id)
+    if for_update:
+        qs = qs.select_for_update()
+    return await qs.first()
+
+
+async def by_case(case_id: int) -> ProvinceSync | None:
+    return await ProvinceSync.get_or_none(case_id=case_id)
+
+
+async def by_cases(case_ids: list[int]) -> list[ProvinceSync]:
+    return await ProvinceSync.filter(case_id__in=case_ids)
+
+
+async def save(sync: ProvinceSync, fields: list[str]) -> None:
+    await sync.save(update_fields=fields)
+
+
+async def due_for_reconcile(pushed_before: datetime, checked_before: datetime, limit: int) -> list[ProvinceSync]:
+    return await (ProvinceSync.filter(state__in=["sent", "failing"], reference__not_isnull=True,
+                                      pushed_at__lte=pushed_before)
+                  .filter(Q(last_checked_at=None) | Q(last_checked_at__lte=checked_before))
+                  .order_by("last_checked_at", "id").limit(limit))
+
+
+async def listing(states: list[str] | None, limit: int, offset: int) -> list[ProvinceSync]:
+    qs = ProvinceSync.all()
+    if states:
+        qs = qs.filter(state__in=states)
+    return await qs.order_by("-id").offset(offset).limit(limit)
+
+
+async def remember_nonce(nonce: str, at: datetime) -> bool:
+    """Records a nonce; False when it was seen before."""
+    if await SeenNonce.exists(nonce=nonce):
+        return False
+    await SeenNonce.create(nonce=nonce, seen_at=at)
+    return True
+
+
+async def forget_nonces_before(at: datetime) -> int:
+    return await SeenNonce.filter(seen_at__lt=at).delete()

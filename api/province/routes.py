@@ -1,0 +1,59 @@
+"""The callback the province calls with its decisions (signed; idempotent; replays refused)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from tortoise.exceptions import IntegrityError
+
+from api.kit import clock
+from api.kit.db import unit_of_work
+from api.kit.errors import DomainError
+from api.province import contract, repository, service
+from api.settings import get_settings
+
+log = logging.getLogger("dachuan.province")
+router = APIRouter()
+
+
+def _refuse(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+@router.post(contract.CALLBACK_PATH)
+async def callback(request: Request) -> JSONResponse:
+    """Records a provincial decision; a forged, stale, replayed or unknown callback changes nothing."""
+    body = await request.body()
+    checked = contract.check(request.headers, "POST", request.url.path, body, get_settings().province_callback_keys)
+    if isinstance(checked, contract.SignatureProblem):
+        log.warning("refused provincial callback: %s", checked.code)
+        return _refuse(401, checked.code, checked.message)
+    _, nonce = checked
+    try:
+        decision = json.loads(body)
+        if not isinstance(decision, dict):
+            raise ValueError
+    except ValueError:
+        return _refuse(400, "bad_body", "body is not a JSON object")
+    try:
+        async with unit_of_work():
+            now = clock.now()
+            if not await repository.remember_nonce(nonce, now):
+                raise _Replay()
+            await repository.forget_nonces_before(now - timedelta(seconds=2 * contract.MAX_SKEW_SECONDS))
+            changed = await service.record_decision(decision)
+    except (_Replay, IntegrityError):
+        log.warning("refused replayed provincial callback (nonce %s)", nonce)
+        return _refuse(401, "replayed_nonce", "nonce already used")
+    except DomainError as e:
+        log.warning("refused provincial callback for %s: %s", decision.get("request_id"), e.code)
+        return _refuse(404 if e.code == "unknown_request" else 409, e.code, e.message)
+    return JSONResponse({"ok": True, "changed": changed})
+
+
+class _Replay(Exception):
+    pass

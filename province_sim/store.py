@@ -1,0 +1,294 @@
+"""The simulator's own SQLite database (aiosqlite, WAL): applications, seen nonces, callback sends, counters."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import aiosqlite
+
+from province_sim import rules
+from province_sim.bodies import ApplicationIn
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS application (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    app_key TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    reference TEXT UNIQUE,
+    county_code TEXT NOT NULL,
+    case_number TEXT NOT NULL,
+    applied_on TEXT NOT NULL,
+    applicant_name TEXT NOT NULL,
+    id_number TEXT NOT NULL,
+    birth_date TEXT NOT NULL,
+    address TEXT NOT NULL,
+    bank_name TEXT,
+    bank_account TEXT,
+    callback_url TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    reason TEXT,
+    monthly_amount TEXT,
+    first_month TEXT,
+    decided_at TEXT,
+    received_at REAL NOT NULL,
+    decide_at REAL NOT NULL,
+    -- waiting (not decided yet) | due (a callback is owed) | delivered | given_up
+    callback_state TEXT NOT NULL DEFAULT 'waiting',
+    callback_attempts INTEGER NOT NULL DEFAULT 0,
+    next_callback_at REAL,
+    UNIQUE (app_key, request_id)
+);
+CREATE INDEX IF NOT EXISTS application_decide ON application (status, decide_at);
+CREATE INDEX IF NOT EXISTS application_callback ON application (callback_state, next_callback_at);
+CREATE INDEX IF NOT EXISTS application_id_number ON application (id_number, status);
+CREATE TABLE IF NOT EXISTS nonce (
+    app_key TEXT NOT NULL,
+    nonce TEXT NOT NULL,
+    seen_at REAL NOT NULL,
+    PRIMARY KEY (app_key, nonce)
+);
+CREATE INDEX IF NOT EXISTS nonce_seen_at ON nonce (seen_at);
+CREATE TABLE IF NOT EXISTS callback_send (
+    callback_id TEXT PRIMARY KEY,
+    application_id INTEGER NOT NULL REFERENCES application (id),
+    attempt INTEGER NOT NULL,
+    duplicate INTEGER NOT NULL,
+    sent_at REAL NOT NULL,
+    http_status INTEGER,
+    error TEXT,
+    acknowledged INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS counter (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+"""
+
+COUNTERS = ("applications_received", "reconcile_requests", "refused_signature", "refused_invalid",
+            "faults_503", "faults_500", "faults_timeout")
+
+
+@dataclass(frozen=True)
+class Application:
+    id: int
+    app_key: str
+    request_id: str
+    reference: str
+    id_number: str
+    applied_on: date
+    callback_url: str
+    status: str
+    reason: str | None
+    monthly_amount: str | None
+    first_month: str | None
+    decided_at: str | None
+    callback_attempts: int
+
+    def status_body(self) -> dict:
+        """Returns the contract's Status object."""
+        return {"reference": self.reference, "request_id": self.request_id, "status": self.status,
+                "reason": self.reason, "monthly_amount": self.monthly_amount, "first_month": self.first_month,
+                "decided_at": self.decided_at}
+
+
+class Store:
+    """One connection; every statement runs under one lock, so transactions never interleave."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: str) -> Store:
+        """Opens (creating if needed) the database file in WAL mode, with its tables."""
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        conn = await aiosqlite.connect(path, isolation_level=None)
+        conn.row_factory = aiosqlite.Row
+        await conn.execute("PRAGMA journal_mode=WAL")
+        await conn.execute("PRAGMA busy_timeout=5000")
+        await conn.execute("PRAGMA foreign_keys=ON")
+        await conn.executescript(SCHEMA)
+        return cls(conn)
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._conn.close()
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+            await self._conn.execute("COMMIT")
+
+    async def remember_nonce(self, app_key: str, nonce: str, now: float) -> bool:
+        """Records a nonce; returns False when it was already seen (a replay)."""
+        async with self._transaction() as db:
+            cur = await db.execute("INSERT OR IGNORE INTO nonce (app_key, nonce, seen_at) VALUES (?, ?, ?)",
+                                   (app_key, nonce, now))
+            return cur.rowcount == 1
+
+    async def forget_nonces_before(self, moment: float) -> None:
+        async with self._transaction() as db:
+            await db.execute("DELETE FROM nonce WHERE seen_at < ?", (moment,))
+
+    async def count(self, name: str) -> None:
+        async with self._transaction() as db:
+            await _bump(db, name)
+
+    async def receive(self, app_key: str, body: ApplicationIn, *, now: float,
+                      decide_at: float) -> tuple[Application, bool]:
+        """Stores a new application as pending, or finds the one with this request id; returns it and
+        whether it was already there."""
+        async with self._transaction() as db:
+            await _bump(db, "applications_received")
+            existing = await _one(db, "SELECT * FROM application WHERE app_key = ? AND request_id = ?",
+                                  (app_key, body.request_id))
+            if existing is not None:
+                return existing, True
+            bank = body.bank
+            cur = await db.execute(
+                "INSERT INTO application (app_key, request_id, county_code, case_number, applied_on,"
+                " applicant_name, id_number, birth_date, address, bank_name, bank_account, callback_url,"
+                " received_at, decide_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (app_key, body.request_id, body.county_code, body.case_number, body.applied_on.isoformat(),
+                 body.applicant.name, body.applicant.id_number, body.applicant.birth_date.isoformat(),
+                 body.applicant.address, bank.bank_name if bank else None, bank.account if bank else None,
+                 body.callback_url, now, decide_at))
+            row_id = cur.lastrowid
+            year = datetime.fromtimestamp(now, SHANGHAI).year
+            await db.execute("UPDATE application SET reference = ? WHERE id = ?", (rules.reference(year, row_id), row_id))
+            created = await _one(db, "SELECT * FROM application WHERE id = ?", (row_id,))
+            assert created is not None
+            return created, False
+
+    async def find(self, app_key: str, request_id: str) -> Application | None:
+        async with self._lock:
+            return await _one(self._conn, "SELECT * FROM application WHERE app_key = ? AND request_id = ?",
+                              (app_key, request_id))
+
+    async def decide_due(self, now: float, *, bands: dict[int, str]) -> int:
+        """Decides every pending application whose time has come, oldest first; returns how many."""
+        async with self._transaction() as db:
+            cur = await db.execute("SELECT * FROM application WHERE status = 'pending' AND decide_at <= ?"
+                                   " ORDER BY id", (now,))
+            due = [_application(row) for row in await cur.fetchall()]
+            decided_at = datetime.fromtimestamp(now, SHANGHAI).isoformat(timespec="seconds")
+            for app in due:
+                cur = await db.execute("SELECT 1 FROM application WHERE id_number = ? AND status = 'approved'"
+                                       " AND id != ? LIMIT 1", (app.id_number, app.id))
+                elsewhere = await cur.fetchone() is not None
+                verdict = rules.decide(app.id_number, app.applied_on, bands=bands, approved_elsewhere=elsewhere)
+                await db.execute(
+                    "UPDATE application SET status = ?, reason = ?, monthly_amount = ?, first_month = ?,"
+                    " decided_at = ?, callback_state = 'due', callback_attempts = 0, next_callback_at = ?"
+                    " WHERE id = ?",
+                    (verdict.status, verdict.reason, verdict.monthly_amount, verdict.first_month, decided_at,
+                     now, app.id))
+            return len(due)
+
+    async def decide_all_now(self, now: float) -> int:
+        """Makes every pending application due for a decision; returns how many."""
+        async with self._transaction() as db:
+            cur = await db.execute("UPDATE application SET decide_at = ? WHERE status = 'pending'", (now,))
+            return cur.rowcount
+
+    async def callbacks_due(self, now: float, *, limit: int = 100) -> list[Application]:
+        """Returns the decided applications whose callback is owed now, oldest first."""
+        async with self._lock:
+            cur = await self._conn.execute(
+                "SELECT * FROM application WHERE callback_state = 'due' AND next_callback_at <= ?"
+                " ORDER BY id LIMIT ?", (now, limit))
+            return [_application(row) for row in await cur.fetchall()]
+
+    async def record_send(self, *, callback_id: str, application_id: int, attempt: int, duplicate: bool,
+                          sent_at: float, http_status: int | None, error: str | None, acknowledged: bool) -> None:
+        async with self._transaction() as db:
+            await db.execute(
+                "INSERT INTO callback_send (callback_id, application_id, attempt, duplicate, sent_at, http_status,"
+                " error, acknowledged) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (callback_id, application_id, attempt, int(duplicate), sent_at, http_status, error,
+                 int(acknowledged)))
+
+    async def finish_attempt(self, application_id: int, *, acknowledged: bool, now: float, max_attempts: int,
+                             backoff: float, backoff_max: float) -> None:
+        """Marks the callback delivered, or schedules the next attempt with exponential back-off, or gives up."""
+        async with self._transaction() as db:
+            cur = await db.execute("UPDATE application SET callback_attempts = callback_attempts + 1 WHERE id = ?"
+                                   " RETURNING callback_attempts", (application_id,))
+            (attempts,) = await cur.fetchone()
+            if acknowledged:
+                await db.execute("UPDATE application SET callback_state = 'delivered' WHERE id = ?",
+                                 (application_id,))
+            elif attempts >= max_attempts:
+                await db.execute("UPDATE application SET callback_state = 'given_up' WHERE id = ?",
+                                 (application_id,))
+            else:
+                delay = min(backoff * 2 ** (attempts - 1), backoff_max)
+                await db.execute("UPDATE application SET next_callback_at = ? WHERE id = ?",
+                                 (now + delay, application_id))
+
+    async def stats(self) -> dict[str, int]:
+        """Returns the counts an operator or a test wants to see."""
+        async with self._lock:
+            db = self._conn
+            result = dict.fromkeys(COUNTERS, 0)
+            cur = await db.execute("SELECT name, value FROM counter")
+            result.update({row["name"]: row["value"] for row in await cur.fetchall()})
+            cur = await db.execute(
+                "SELECT count(*) AS unique_request_ids,"
+                " coalesce(sum(status = 'pending'), 0) AS pending,"
+                " coalesce(sum(status != 'pending'), 0) AS decided,"
+                " coalesce(sum(status = 'approved'), 0) AS approved,"
+                " coalesce(sum(status = 'rejected'), 0) AS rejected,"
+                " coalesce(sum(callback_state = 'delivered'), 0) AS callbacks_delivered,"
+                " coalesce(sum(callback_state = 'given_up'), 0) AS callbacks_given_up"
+                " FROM application")
+            result.update(dict(await cur.fetchone()))
+            cur = await db.execute(
+                "SELECT count(*) AS callbacks_attempted,"
+                " coalesce(sum(acknowledged), 0) AS callbacks_acknowledged,"
+                " coalesce(sum(duplicate), 0) AS duplicate_callbacks_sent"
+                " FROM callback_send")
+            result.update(dict(await cur.fetchone()))
+            return result
+
+    async def reset(self) -> None:
+        """Forgets everything: applications, nonces, callback sends and counters."""
+        async with self._transaction() as db:
+            for table in ("callback_send", "application", "nonce", "counter"):
+                await db.execute(f"DELETE FROM {table}")
+            await db.execute("DELETE FROM sqlite_sequence WHERE name = 'application'")
+
+
+async def _bump(db: aiosqlite.Connection, name: str) -> None:
+    await db.execute("INSERT INTO counter (name, value) VALUES (?, 1)"
+                     " ON CONFLICT (name) DO UPDATE SET value = value + 1", (name,))
+
+
+async def _one(db: aiosqlite.Connection, sql: str, params: tuple) -> Application | None:
+    cur = await db.execute(sql, params)
+    row = await cur.fetchone()
+    return _application(row) if row is not None else None
+
+
+def _application(row: aiosqlite.Row) -> Application:
+    return Application(
+        id=row["id"], app_key=row["app_key"], request_id=row["request_id"], reference=row["reference"],
+        id_number=row["id_number"], applied_on=date.fromisoformat(row["applied_on"]),
+        callback_url=row["callback_url"], status=row["status"], reason=row["reason"],
+        monthly_amount=row["monthly_amount"], first_month=row["first_month"], decided_at=row["decided_at"],
+        callback_attempts=row["callback_attempts"])

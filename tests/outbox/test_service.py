@@ -1,0 +1,124 @@
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from api.kit import clock
+from api.kit.db import unit_of_work
+from api.outbox import service as outbox
+from api.outbox.models import OutboxMessage
+
+POLICY = outbox.RetryPolicy(max_attempts=3, base_seconds=10, cap_seconds=60, lease_seconds=30)
+
+
+@pytest.fixture
+def delivered():
+    calls: list[str] = []
+
+    async def handler(message: OutboxMessage) -> None:
+        calls.append(message.key)
+
+    outbox.register("test.ok", handler)
+    return calls
+
+
+@pytest.fixture
+def failing():
+    async def handler(message: OutboxMessage) -> None:
+        raise ConnectionError("province down")
+
+    async def permanent(message: OutboxMessage) -> None:
+        raise outbox.PermanentFailure("bad request")
+
+    outbox.register("test.fail", handler)
+    outbox.register("test.permanent", permanent)
+
+
+async def _enqueue(topic: str, key: str) -> OutboxMessage:
+    async with unit_of_work():
+        return await outbox.enqueue(topic, key, {"n": key})
+
+
+async def test_the_same_key_enqueues_one_message(db):
+    await _enqueue("test.ok", "k1")
+    await _enqueue("test.ok", "k1")
+    assert await OutboxMessage.filter(key="k1").count() == 1
+
+
+async def test_a_message_enqueued_in_a_rolled_back_transaction_is_gone(db):
+    with pytest.raises(RuntimeError):
+        async with unit_of_work():
+            await outbox.enqueue("test.ok", "k-rollback", {})
+            raise RuntimeError("the change failed")
+    assert await OutboxMessage.filter(key="k-rollback").count() == 0
+
+
+async def test_a_delivered_message_is_done(db, delivered):
+    await _enqueue("test.ok", "k2")
+    assert await outbox.dispatch_once("w1", POLICY) == 1
+    message = await OutboxMessage.get(key="k2")
+    assert (message.status, message.attempts) == ("done", 1)
+    assert delivered == ["k2"]
+
+
+async def test_a_failed_delivery_waits_and_keeps_the_error(db, failing):
+    clock.freeze(clock.now())
+    await _enqueue("test.fail", "k3")
+    await outbox.dispatch_once("w1", POLICY)
+    message = await OutboxMessage.get(key="k3")
+    assert message.status == "pending"
+    assert "province down" in message.last_error
+    assert clock.now() <= message.next_attempt_at <= clock.now() + timedelta(seconds=10)
+    clock.freeze(message.next_attempt_at + timedelta(seconds=1))
+    assert await outbox.dispatch_once("w1", POLICY) == 1
+    assert (await OutboxMessage.get(key="k3")).attempts == 2
+
+
+async def test_a_message_is_dead_after_its_last_attempt(db, failing):
+    clock.freeze(clock.now())
+    await _enqueue("test.fail", "k4")
+    for _ in range(3):
+        clock.freeze(clock.now() + timedelta(minutes=5))
+        await outbox.dispatch_once("w1", POLICY)
+    message = await OutboxMessage.get(key="k4")
+    assert (message.status, message.attempts) == ("dead", 3)
+
+
+async def test_a_permanent_failure_is_dead_at_once(db, failing):
+    await _enqueue("test.permanent", "k5")
+    await outbox.dispatch_once("w1", POLICY)
+    assert (await OutboxMessage.get(key="k5")).status == "dead"
+
+
+async def test_a_dead_message_can_be_retried(db, failing, delivered):
+    await _enqueue("test.permanent", "k6")
+    await outbox.dispatch_once("w1", POLICY)
+    outbox.register("test.permanent", outbox._handlers["test.ok"])
+    async with unit_of_work():
+        await outbox.retry("k6")
+    await outbox.dispatch_once("w1", POLICY)
+    assert (await OutboxMessage.get(key="k6")).status == "done"
+    assert delivered == ["k6"]
+
+
+async def test_a_message_claimed_by_a_worker_that_died_is_claimed_again_after_its_lease(db, delivered):
+    clock.freeze(clock.now())
+    await _enqueue("test.ok", "k7")
+    async with unit_of_work():
+        from api.outbox import repository
+
+        stolen = await repository.claim("dead-worker", clock.now() + timedelta(seconds=30), clock.now(), 10)
+    assert [m.key for m in stolen] == ["k7"]
+    assert await outbox.dispatch_once("w2", POLICY) == 0
+    clock.freeze(clock.now() + timedelta(seconds=31))
+    assert await outbox.dispatch_once("w2", POLICY) == 1
+    assert delivered == ["k7"]
+
+
+async def test_two_workers_never_deliver_the_same_message(db, delivered):
+    for i in range(30):
+        await _enqueue("test.ok", f"c{i}")
+    await asyncio.gather(*(outbox.dispatch_once(f"w{n}", POLICY, batch=5) for n in range(6)))
+    await asyncio.gather(*(outbox.dispatch_once(f"w{n}", POLICY, batch=5) for n in range(6)))
+    assert sorted(delivered) == sorted(f"c{i}" for i in range(30))
+    assert await OutboxMessage.filter(status="done").count() == 30

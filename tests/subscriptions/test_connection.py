@@ -1,0 +1,101 @@
+"""The WebSocket endpoint: graphql-transport-ws only, sign-in in connection_init, pings, a subscription cap."""
+
+from __future__ import annotations
+
+import asyncio
+
+from api.cases import repository, subscriptions
+from api.graphql.websocket import MAX_SUBSCRIPTIONS_PER_CONNECTION, TransportWSHandler
+from tests.factories import act, make_case
+from tests.subscriptions.client import connect, connected
+from tests.subscriptions.test_case_progress import applicant_with_token, events, progress
+
+
+async def test_token_in_an_authorization_field_signs_the_connection_in(live, sms):
+    applicant, token = await applicant_with_token(live, sms)
+    case = await make_case("dibao", "submitted", applicant=applicant)
+
+    async with connect(live, {"authorization": f"Bearer {token}"}) as ws:
+        ack = await ws.ws.recv()
+        replayed = await events(ws, await progress(ws, case.id), 1)
+
+    assert '"connection_ack"' in ack
+    assert replayed == [(1, "submit")]
+
+
+async def test_unknown_token_is_refused_at_connection_init(live, sms):
+    async with connect(live, {"token": "not-a-session"}) as ws:
+        closed = await ws.closed()
+
+    assert closed == (4403, "Forbidden")
+
+
+async def test_legacy_graphql_ws_protocol_is_refused(live, sms):
+    async with connect(live, subprotocol="graphql-ws") as ws:
+        closed = await ws.closed()
+
+    assert closed == (4406, "Subprotocol not acceptable")
+
+
+async def test_server_pings_a_quiet_connection(live, sms, monkeypatch):
+    monkeypatch.setattr(TransportWSHandler, "ping_seconds", 0.05)
+    _, token = await applicant_with_token(live, sms)
+
+    async with connected(live, token) as ws:
+        await ws.wait_ping()
+        await ws.wait_ping()
+
+    assert ws.pings == 2
+
+
+async def test_twenty_first_subscription_on_one_connection_is_refused(live, sms):
+    applicant, token = await applicant_with_token(live, sms)
+    case = await make_case("dibao", "submitted", applicant=applicant)
+
+    async with connected(live, token) as ws:
+        ops = [await progress(ws, case.id) for _ in range(MAX_SUBSCRIPTIONS_PER_CONNECTION)]
+        running = [await events(ws, op, 1) for op in ops]
+        codes = await ws.error_codes(await progress(ws, case.id))
+
+    assert MAX_SUBSCRIPTIONS_PER_CONNECTION == 20
+    assert running == [[(1, "submit")]] * 20
+    assert codes == ["too_many_subscriptions"]
+
+
+async def test_completed_subscription_frees_its_place(live, sms):
+    applicant, token = await applicant_with_token(live, sms)
+    case = await make_case("dibao", "submitted", applicant=applicant)
+
+    async with connected(live, token) as ws:
+        ops = [await progress(ws, case.id) for _ in range(MAX_SUBSCRIPTIONS_PER_CONNECTION)]
+        for op in ops:
+            await events(ws, op, 1)
+        await ws.complete(ops[0])
+        replacement = await progress(ws, case.id)
+        replayed = await events(ws, replacement, 1)
+
+    assert replayed == [(1, "submit")]
+
+
+async def test_connection_whose_subscription_falls_behind_is_closed_with_a_reason(live, sms, monkeypatch):
+    monkeypatch.setattr(subscriptions, "LIVE_QUEUE", 1)
+    applicant, token = await applicant_with_token(live, sms)
+    case = await make_case("dibao", "submitted", applicant=applicant)
+    read, never = repository.events_of, asyncio.Event()
+
+    async def stuck(case_id, **kw):
+        await never.wait()  # the subscriber stops consuming, as a client that does not read would
+
+    async def replay_then_stuck(case_id, **kw):
+        monkeypatch.setattr(repository, "events_of", stuck)
+        return await read(case_id, **kw)
+
+    monkeypatch.setattr(repository, "events_of", replay_then_stuck)
+    async with connected(live, token) as ws:
+        replayed = await events(ws, await progress(ws, case.id), 1)
+        for action in ("accept", "investigate", "verify"):
+            await act(case.id, action)
+        closed = await ws.closed()
+
+    assert replayed == [(1, "submit")]
+    assert closed == (1013, "subscriber too slow; reconnect with afterSeq")

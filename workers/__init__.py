@@ -1,0 +1,1 @@
+"""The worker process: outbox dispatcher, provincial reconciler, stage clocks."""

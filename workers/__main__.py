@@ -1,0 +1,35 @@
+"""`python -m workers`: the outbox dispatcher, reconciler and clocks as their own process."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from api.kit.broker import configure_broker
+from api.kit.crypto import configure_cipher
+from api.kit.db import close_db, init_db
+from api.settings import get_settings
+from workers.runner import run_workers
+
+
+async def main() -> None:
+    settings = get_settings()
+    configure_cipher(settings)
+    broker = configure_broker(settings)
+    await broker.start()
+    await init_db(settings.database_url)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await run_workers(settings, stop)
+    finally:
+        await broker.stop()
+        await close_db()
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    asyncio.run(main())
