@@ -19,6 +19,7 @@ from api.kit.broker import configure_broker
 from api.kit.crypto import configure_cipher
 from api.kit.db import close_db, init_db, unit_of_work
 from api.kit.http import BodySizeLimit
+from api.kit.static import mount_pwa
 from api.kit.storage import configure_store
 from api.materials.routes import router as materials_router
 from api.province.routes import router as province_router
@@ -91,6 +92,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     @app.get("/healthz")
     async def healthz() -> dict:
         return {"status": "ok"}
+
+    mount_pwa(app, settings.pwa_dist)  # last: it answers every path the API does not own
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_lock_minutes: int = 15
 
+    pwa_dist: Path = ROOT / "pwa" / "dist"
     max_upload_bytes: int = 10 * 1024 * 1024
     max_query_depth: int = 10
     max_query_tokens: int = 2000

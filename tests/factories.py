@@ -122,6 +122,7 @@ STEP_DATA = {
     "review": lambda: {"opinion": "同意上报"},
     "approve": lambda: {"amount": "650", "start_month": "2026-12"},
 }
+PAYING_ITEMS = {"dibao", "tekun", "linshi", "yiliao", "jiaoyu", "zhufang", "shouzai", "gaoling", "canji"}
 STEP_ROLE = {"accept": "township_officer", "return": "township_officer", "refuse": "township_officer",
              "investigate": "township_officer", "verify": "verifier", "reject": "approver",
              "review": "township_officer", "approve": "approver", "pay_start": "finance", "close": "finance"}
@@ -149,6 +150,11 @@ async def make_case(item: str = "dibao", status: str = "submitted", applicant: A
         if action in ("investigate", "verify", "review") and case.status != {"investigate": "investigating",
                                                                              "verify": "verifying",
                                                                              "review": "reviewing"}[action]:
+            continue
+        if action == "pay_start" and item not in PAYING_ITEMS:
+            continue
+        if action == "close" and case.status == "approved":
+            case, _ = await act(case.id, "close", role="approver")
             continue
         case, _ = await act(case.id, action)
     assert case.status == status, f"could not reach {status}, got {case.status}"

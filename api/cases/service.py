@@ -317,3 +317,56 @@ def _announce(case: Case, action: str) -> None:
             await broker.publish(region_channel(case.region_id[:n]), message)
 
     after_commit(deliver)
+
+
+STAGE_LABELS = {"accept": "受理", "investigate": "入户调查", "verify": "家庭经济状况核对", "review": "审核公示",
+                "approve": "审批", "province": "省级审核", "pay": "资金发放"}
+
+
+@dataclass
+class PlannedStep:
+    stage: str
+    label: str
+    state: str  # done | current | waiting (on the applicant) | upcoming | skipped
+    due_at: datetime | None
+
+
+def planned_steps(case: Case, item: AidItem, *, now: datetime | None = None) -> list[PlannedStep]:
+    """Returns the route's steps for this case: done, in progress, and to come with estimated due dates."""
+    from api.cases.workflow import STATUS_STAGE
+    from api.kit.workdays import WorkCalendar
+
+    stages = list(aid_items.route_of(item).for_case(case.emergency))
+    status = case.status
+    if status in ("closed",) or (status == "approved" and "pay" not in stages):
+        return [PlannedStep(s, STAGE_LABELS[s], "done", None) for s in stages]
+    if status in ("refused", "withdrawn", "rejected"):
+        stopped_at = {"refused": "accept", "withdrawn": None, "rejected": "approve"}[status]
+        if status == "rejected" and "province" in stages:
+            stopped_at = "province"
+        out, reached = [], stopped_at is None
+        for s in stages:
+            if reached:
+                out.append(PlannedStep(s, STAGE_LABELS[s], "skipped", None))
+            else:
+                out.append(PlannedStep(s, STAGE_LABELS[s], "done", None))
+                reached = s == stopped_at
+        return out
+    current = "accept" if status == "returned" else STATUS_STAGE.get(status, "pay")
+    calendar = WorkCalendar.default()
+    cursor = case.due_at or now or clock.now()
+    out = []
+    seen_current = False
+    for s in stages:
+        if s == current:
+            seen_current = True
+            out.append(PlannedStep(s, STAGE_LABELS[s], "waiting" if status == "returned" else "current", case.due_at))
+        elif not seen_current:
+            out.append(PlannedStep(s, STAGE_LABELS[s], "done", None))
+        else:
+            days = (item.stage_limits.get(s) or {}).get("working_days")
+            if s == "review" and item.notice_days:
+                cursor = cursor + timedelta(days=item.notice_days)
+            cursor = calendar.add_working_time(cursor, days) if days else cursor
+            out.append(PlannedStep(s, STAGE_LABELS[s], "upcoming", cursor if days else None))
+    return out

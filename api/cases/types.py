@@ -14,12 +14,14 @@ from api.cases.clocks import clock_state
 from api.cases.models import Case as CaseModel
 from api.cases.models import CaseEvent as EventModel
 from api.cases.service import can_read as case_readable
+from api.cases.service import planned_steps
 from api.cases.workflow import ACTION_LABELS, STATUS_LABELS
 from api.graphql.payloads import MAX_ID
 from api.kit import clock
 from api.kit.actors import ROLE_LABELS
 from api.materials.types import Material
 from api.province.types import ProvinceSync
+from api.surveys.types import Satisfaction
 
 
 def _handles_cases(info: strawberry.Info) -> bool:
@@ -87,6 +89,14 @@ class CaseEvent:
                    to_status=CaseStatus(e.to_status), actor_name=name, actor_role=e.actor_role,
                    actor_role_label=ROLE_LABELS.get(e.actor_role, e.actor_role), comment=e.comment,
                    public=e.public, created_at=e.created_at)
+
+
+@strawberry.type(description="One step of the case's route.")
+class PlannedStep:
+    stage: str
+    label: str
+    state: str = strawberry.field(description="done | current | waiting (on the applicant) | upcoming | skipped")
+    due_at: datetime.datetime | None
 
 
 @strawberry.type(description="The clock of the stage in progress.")
@@ -158,6 +168,17 @@ class Case:
         if info.context.actor.role == "analyst":
             return []
         return [Material.from_model(m) for m in await info.context.loaders.materials.load(self._model.id)]
+
+    @strawberry.field(description="The route's steps: done, in progress, and to come with estimated due dates.")
+    async def planned_steps(self, info: strawberry.Info) -> list[PlannedStep]:
+        item = await info.context.loaders.item.load(self._model.item_id)
+        return [PlannedStep(stage=p.stage, label=p.label, state=p.state, due_at=p.due_at)
+                for p in planned_steps(self._model, item)]
+
+    @strawberry.field(description="The applicant's rating, once given.")
+    async def satisfaction(self, info: strawberry.Info) -> Satisfaction | None:
+        row = await info.context.loaders.satisfaction.load(self._model.id)
+        return Satisfaction.from_model(row) if row else None
 
     @strawberry.field(description="The provincial sync of a 高龄津贴 case (staff only).")
     async def province_sync(self, info: strawberry.Info) -> ProvinceSync | None:

@@ -75,6 +75,12 @@ async def _province_syncs(keys: list[int]) -> list:
     return _by_key(await repository.by_cases(list(keys)), keys, "case_id")
 
 
+async def _satisfactions(keys: list[int]) -> list:
+    from api.surveys import repository
+
+    return _by_key(await repository.of_cases(list(keys)), keys, "case_id")
+
+
 class Loaders:
     """One set of loaders per request, so nothing is cached across callers."""
 
@@ -87,3 +93,4 @@ class Loaders:
         self.members = DataLoader(load_fn=_members)
         self.staff = DataLoader(load_fn=_staff)
         self.province_sync = DataLoader(load_fn=_province_syncs)
+        self.satisfaction = DataLoader(load_fn=_satisfactions)

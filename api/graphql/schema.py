@@ -24,6 +24,7 @@ from api.province.queries import ProvinceQueries
 from api.regions.mutations import RegionMutations
 from api.regions.queries import RegionQueries
 from api.settings import Settings
+from api.surveys.mutations import SurveyMutations
 
 log = logging.getLogger("dachuan.graphql")
 
@@ -35,7 +36,7 @@ class Query(AccountQueries, RegionQueries, AidItemQueries, ApplicantQueries, Cas
 
 @strawberry.type
 class Mutation(AccountMutations, RegionMutations, AidItemMutations, ApplicantMutations, CaseMutations,
-               ProvinceMutations):
+               ProvinceMutations, SurveyMutations):
     pass
 
 

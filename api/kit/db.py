@@ -18,6 +18,7 @@ MODEL_MODULES = [
     "api.materials.models",
     "api.outbox.models",
     "api.province.models",
+    "api.surveys.models",
 ]
 
 

@@ -1,0 +1,1 @@
+"""Satisfaction ratings after a case ends (满意度评价)."""
