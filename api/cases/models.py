@@ -24,6 +24,8 @@ class Case(Model):
     # "applicant:item" while the case is open, NULL once it ends: one open case per person and item.
     open_key = fields.CharField(max_length=40, unique=True, null=True)
     submitted_at = fields.DatetimeField()
+    # when the first answer of the draft was saved on the phone: time to apply = submitted_at - this
+    draft_started_at = fields.DatetimeField(null=True)
     accepted_at = fields.DatetimeField(null=True)
     decided_at = fields.DatetimeField(null=True)
     closed_at = fields.DatetimeField(null=True)

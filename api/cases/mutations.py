@@ -28,7 +28,8 @@ class CaseMutations:
                 item_code=input.item_code, submission_key=input.submission_key,
                 form=input.form,
                 material_ids=[str(m) for m in input.material_ids], emergency=input.emergency,
-                applicant_id=parse_id(input.applicant_id) if input.applicant_id is not None else None)
+                applicant_id=parse_id(input.applicant_id) if input.applicant_id is not None else None,
+                draft_started_at=input.draft_started_at)
             return CaseSuccess(case=Case.from_model(await service.submit(info.context.actor, data)))
 
         return await run_mutation(info.context, work)

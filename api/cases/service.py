@@ -44,6 +44,7 @@ class SubmitInput:
     material_ids: list[str] = field(default_factory=list)
     emergency: bool = False
     applicant_id: int | None = None  # set when staff apply on someone's behalf
+    draft_started_at: datetime | None = None
 
 
 def case_channel(name: str) -> str:
@@ -114,6 +115,7 @@ async def submit(actor: Actor, data: SubmitInput) -> Case:
     if open_case is not None:
         raise OpenCaseExists(item.short_name, open_case.number)
     now = clock.now()
+    draft_started_at = _draft_start(data.draft_started_at, now)
     c = stage_clock(status="submitted", stage_limits=item.stage_limits, now=now)
     channel = "self" if actor.is_applicant else "proxy"
     try:
@@ -121,7 +123,7 @@ async def submit(actor: Actor, data: SubmitInput) -> Case:
             number=f"P{uuid.uuid4().hex[:18]}", applicant_id=applicant.id, item_id=item.id,
             region_id=applicant.region_id, channel=channel, proxy_by_id=actor.staff_id, status="submitted",
             emergency=bool(data.emergency), form_data=form, submission_key=key, open_key=open_key,
-            submitted_at=now, stage_started_at=c.started_at, warn_at=c.warn_at, due_at=c.due_at,
+            submitted_at=now, draft_started_at=draft_started_at, stage_started_at=c.started_at, warn_at=c.warn_at, due_at=c.due_at,
         )
     except IntegrityError:
         raise ConflictError("该申请正在提交，请勿重复操作；稍后可在“我的申请”中查看", code="submit_race") from None
@@ -132,6 +134,16 @@ async def submit(actor: Actor, data: SubmitInput) -> Case:
     await case.save(update_fields=["number", "last_seq"])
     await _publish(case, event)
     return case
+
+
+def _draft_start(value: datetime | None, now: datetime) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    if value > now + timedelta(minutes=5) or value < now - timedelta(days=90):
+        raise ValidationError("草稿开始时间无效", code="draft_started_at_invalid", field="draftStartedAt")
+    return min(value, now)
 
 
 async def _applicant_for_submit(actor: Actor, applicant_id: int | None) -> Applicant:

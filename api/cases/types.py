@@ -255,6 +255,9 @@ class CaseSubmitInput:
     applicant_id: strawberry.ID | None = strawberry.field(
         default=None, description="Set by staff applying on someone's behalf (帮办代办)."
     )
+    draft_started_at: datetime.datetime | None = strawberry.field(
+        default=None, description="When the first answer of this application's draft was saved (time to apply)."
+    )
 
 
 @strawberry.input(description="A home visit by two staff.")

@@ -11,11 +11,14 @@ SatisfactionPayload = payload("SatisfactionPayload", SatisfactionSuccess)
 
 @strawberry.type
 class SurveyMutations:
-    @strawberry.mutation(description="Rates a case 1–5 once it has been decided (the applicant, once).")
-    async def case_rate(self, info: strawberry.Info, case_id: strawberry.ID, rating: int,
-                        comment: str = "") -> SatisfactionPayload:
+    @strawberry.mutation(description="The 回头看 survey of a decided case, once: satisfaction 1–5 and, optionally, "
+                                     "ease 1–5, whether someone helped, how they applied (self/proxy/counter/other).")
+    async def case_rate(self, info: strawberry.Info, case_id: strawberry.ID, rating: int, comment: str = "",
+                        ease: int | None = None, helped: bool | None = None,
+                        how_applied: str | None = None) -> SatisfactionPayload:
         async def work():
             return SatisfactionSuccess(satisfaction=Satisfaction.from_model(
-                await service.rate(info.context.actor, parse_id(case_id), rating, comment)))
+                await service.rate(info.context.actor, parse_id(case_id), rating, comment, ease=ease, helped=helped,
+                                   how_applied=how_applied)))
 
         return await run_mutation(info.context, work)

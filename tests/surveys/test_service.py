@@ -7,9 +7,9 @@ from api.surveys.models import Satisfaction
 from tests.factories import make_applicant, make_case, staff_actor
 
 
-async def _rate(actor, case_id, rating, comment=""):
+async def _rate(actor, case_id, rating, comment="", **kw):
     async with unit_of_work():
-        return await service.rate(actor, case_id, rating, comment)
+        return await service.rate(actor, case_id, rating, comment, **kw)
 
 
 async def test_the_applicant_rates_a_decided_case(db):
@@ -51,3 +51,51 @@ async def test_staff_cannot_rate_for_the_applicant(db):
     case = await make_case("jiuye", "closed")
     with pytest.raises(NotAllowedError):
         await _rate(staff_actor("township_officer"), case.id, 5)
+
+
+async def test_a_worker_at_the_door_answers_the_survey_of_a_proxy_case(db):
+    from tests.factories import act
+
+    applicant = await make_applicant()
+    worker = staff_actor("village_worker")
+    from api.cases import service as cases
+    from tests.factories import key, sample_form
+
+    async with unit_of_work():
+        proxy_case = await cases.submit(worker, cases.SubmitInput(
+            item_code="jiuye", submission_key=key(), form=sample_form("jiuye"), applicant_id=applicant.applicant_id,
+            material_ids=await _staff_uploads(worker, applicant.applicant_id, "jiuye")))
+    for action, role in (("accept", "township_officer"), ("investigate", "township_officer"),
+                         ("approve", "approver")):
+        proxy_case, _ = await act(proxy_case.id, action, role=role)
+    s = await _rate(worker, proxy_case.id, 4, "上门回访", ease=5, helped=True, how_applied="proxy")
+    assert (s.answered_by, s.ease, s.helped, s.how_applied) == ("worker", 5, True, "proxy")
+
+
+async def test_a_worker_cannot_answer_for_a_case_the_applicant_made_themselves(db):
+    applicant = await make_applicant()
+    case = await make_case("jiuye", "closed", applicant=applicant)
+    with pytest.raises(NotAllowedError):
+        await _rate(staff_actor("village_worker"), case.id, 4)
+
+
+async def test_an_unknown_way_of_applying_is_refused(db):
+    applicant = await make_applicant()
+    case = await make_case("jiuye", "closed", applicant=applicant)
+    with pytest.raises(ValidationError) as e:
+        await _rate(applicant, case.id, 4, how_applied="carrier-pigeon")
+    assert e.value.code == "how_applied_invalid"
+
+
+async def _staff_uploads(worker, applicant_id, item_code):
+    from api.aid_items import service as aid_items
+    from api.materials import service as materials
+    from tests.factories import tiny_png
+
+    item = await aid_items.get_by_code(item_code)
+    out = []
+    for m in aid_items.required_materials(item):
+        async with unit_of_work():
+            out.append(str((await materials.upload(worker, data=tiny_png(), kind=m["code"],
+                                                   applicant_id=applicant_id)).id))
+    return out
