@@ -52,6 +52,7 @@ ACTION_LABELS = {
     "withdraw": "撤回申请", "investigate": "入户调查", "verify": "家庭经济状况核对", "review": "审核并公示",
     "approve": "审批通过", "reject": "审批不通过", "pay_start": "开始发放", "close": "办结",
     "province_sent": "已推送省高龄津贴管理系统", "province_decide": "省级审核结果", "extend": "延长办理时限",
+    "pay_record": "资金发放记录",
 }
 ACTIONS = tuple(ACTION_LABELS)
 MONTH = re.compile(r"^(20\d{2})-(0[1-9]|1[0-2])$")
@@ -281,6 +282,22 @@ def decide(action: str, case: CaseView, actor: Actor, data: dict | None, now: da
                                     "reference": data.get("reference")})
         return Transition(action, case.status, "rejected", _reason(data, "省级审核不通过"),
                           data={"reference": data.get("reference")})
+    if action == "pay_record":
+        # one payment line of a batch, paid or failed: a step on the timeline, the status stays "paying"
+        if actor.kind != "system" or actor.role != "finance":
+            _need_role(actor, ("finance",), case, action)
+        _need_status(case, action, "paying")
+        result = data.get("result")
+        if result not in ("paid", "failed"):
+            raise ValidationError("发放结果应为已发放或发放失败", code="pay_result_invalid", field="result")
+        amount = _money(data.get("amount"), "amount", "发放金额")
+        month = _month(data.get("month"), "month")
+        reason = str(data.get("reason") or "").strip()[:200]
+        if result == "failed" and not reason:
+            raise ValidationError("请填写发放失败的原因", code="reason_required", field="reason")
+        comment = f"{month} 已发放 {amount} 元" if result == "paid" else f"{month} 发放失败：{reason}"
+        return Transition(action, case.status, case.status, comment,
+                          data={"result": result, "amount": str(amount), "month": month, "reason": reason})
     if action == "extend":
         _need_role(actor, ("approver", "township_officer"), case, action)
         if not case.route.whole_case_extendable:

@@ -18,6 +18,8 @@ from api.applicants.queries import ApplicantQueries
 from api.cases.mutations import CaseMutations
 from api.cases.queries import CaseQueries
 from api.cases.subscriptions import CaseSubscriptions
+from api.disbursements.mutations import DisbursementMutations
+from api.disbursements.queries import DisbursementQueries
 from api.kit.errors import DomainError
 from api.province.mutations import ProvinceMutations
 from api.province.queries import ProvinceQueries
@@ -30,13 +32,14 @@ log = logging.getLogger("dachuan.graphql")
 
 
 @strawberry.type
-class Query(AccountQueries, RegionQueries, AidItemQueries, ApplicantQueries, CaseQueries, ProvinceQueries):
+class Query(AccountQueries, RegionQueries, AidItemQueries, ApplicantQueries, CaseQueries, ProvinceQueries,
+            DisbursementQueries):
     pass
 
 
 @strawberry.type
 class Mutation(AccountMutations, RegionMutations, AidItemMutations, ApplicantMutations, CaseMutations,
-               ProvinceMutations, SurveyMutations):
+               ProvinceMutations, SurveyMutations, DisbursementMutations):
     pass
 
 

@@ -19,6 +19,7 @@ MODEL_MODULES = [
     "api.outbox.models",
     "api.province.models",
     "api.surveys.models",
+    "api.disbursements.models",
 ]
 
 

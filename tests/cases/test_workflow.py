@@ -66,6 +66,7 @@ DATA = {
     "province_sent": {"reference": "SC-0001"},
     "province_decide": {"approved": True, "amount": "200", "start_month": "2026-12", "reference": "SC-0001"},
     "extend": {"reason": "家庭成员多，核对需要更多时间"},
+    "pay_record": {"result": "paid", "amount": "650", "month": "2026-12"},
 }
 
 
@@ -181,6 +182,7 @@ ALLOWED_FROM = {
     ("pay_start", "finance"): {"approved"},  # items that pay
     ("close", "approver"): {"approved"},  # items that do not pay
     ("extend", "approver"): {"accepted", "investigating", "verifying", "reviewing", "approving", "province_review"},
+    ("pay_record", "finance"): {"paying"},
 }
 ONLY_FOR = {("pay_start", "finance"): PAYS, ("close", "approver"): set(ITEM_CODES) - PAYS,
             ("extend", "approver"): EXTENDABLE}
@@ -249,6 +251,7 @@ PERMITTED = {
     ("province_sent", "gaoling", "accepted", "self"): {"system"},
     ("province_decide", "gaoling", "province_review", "self"): {"province"},
     ("extend", "dibao", "verifying", "self"): {"approver", "township_officer"},
+    ("pay_record", "dibao", "paying", "self"): {"finance"},
 }
 
 

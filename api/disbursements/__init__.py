@@ -1,0 +1,1 @@
+"""Monthly payment batches (资金发放)."""
