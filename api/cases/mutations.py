@@ -11,9 +11,10 @@ from api.graphql.payloads import parse_id, payload, run_mutation
 CasePayload = payload("CasePayload", CaseSuccess)
 
 
-async def _act(info: strawberry.Info, case_id: strawberry.ID, action: str, data: dict) -> CasePayload:
+async def _act(info: strawberry.Info, case_id: strawberry.ID, action: str, data: dict,
+               client_key: str | None = None) -> CasePayload:
     async def work():
-        case, _ = await service.act(info.context.actor, parse_id(case_id), action, data)
+        case, _ = await service.act(info.context.actor, parse_id(case_id), action, data, client_key=client_key)
         return CaseSuccess(case=Case.from_model(case))
 
     return await run_mutation(info.context, work)
@@ -55,12 +56,14 @@ class CaseMutations:
     async def case_refuse(self, info: strawberry.Info, case_id: strawberry.ID, reason: str) -> CasePayload:
         return await _act(info, case_id, "refuse", {"reason": reason})
 
-    @strawberry.mutation(description="Records the home investigation (two investigators).")
-    async def case_investigate(self, info: strawberry.Info, case_id: strawberry.ID,
-                               input: InvestigationInput) -> CasePayload:
+    @strawberry.mutation(description="Records the home investigation (two investigators). A record made offline "
+                                     "carries a `clientKey`: sending it again is answered once, never applied twice.")
+    async def case_investigate(self, info: strawberry.Info, case_id: strawberry.ID, input: InvestigationInput,
+                               client_key: str | None = None) -> CasePayload:
         return await _act(info, case_id, "investigate", {
             "investigators": input.investigators, "visited_at": input.visited_at, "conclusion": input.conclusion,
-            "place": input.place, "findings": input.findings})
+            "place": input.place, "findings": input.findings, "material_ids": [str(m) for m in input.material_ids]},
+            client_key)
 
     @strawberry.mutation(description="Records the household economic verification result.")
     async def case_verify(self, info: strawberry.Info, case_id: strawberry.ID, input: VerificationInput) -> CasePayload:

@@ -18,7 +18,7 @@ from api.cases import repository
 from api.cases.clocks import stage_clock, whole_case_due
 from api.cases.errors import CaseNotFound, OpenCaseExists
 from api.cases.models import Case, CaseEvent
-from api.cases.workflow import STATUSES, TERMINAL, CaseView, Transition, decide
+from api.cases.workflow import STATUS_LABELS, STATUSES, TERMINAL, CaseView, Transition, decide
 from api.kit import clock
 from api.kit.actors import Actor
 from api.kit.broker import get_broker
@@ -186,17 +186,37 @@ async def _view(case: Case, item: AidItem, now: datetime) -> CaseView:
                     extended=case.extended)
 
 
-async def act(actor: Actor, case_id: int, action: str, data: dict | None = None) -> tuple[Case, CaseEvent]:
-    """Takes one workflow action on a case: checks it, changes the state, appends the event."""
+async def act(actor: Actor, case_id: int, action: str, data: dict | None = None, *,
+              client_key: str | None = None) -> tuple[Case, CaseEvent]:
+    """Takes one workflow action on a case: checks it, changes the state, appends the event.
+
+    With a `client_key` (a record made offline and sent later), sending the same record again changes nothing
+    and answers as the first time did."""
     case = await repository.by_id(case_id, for_update=True)
     if case is None or not (can_read(actor, case) or actor.kind in ("system", "province")):
         raise CaseNotFound()
+    if client_key is not None:
+        if not KEY.match(client_key):
+            raise ValidationError("记录编号无效", code="client_key_invalid", field="clientKey")
+        for earlier in await repository.events_of(case.id, public_only=False):
+            if earlier.action == action and (earlier.data or {}).get("client_key") == client_key:
+                return case, earlier
+        data = {**(data or {}), "client_key": client_key}
     item = await aid_items.get_by_id(case.item_id)
     now = clock.now()
     settings = get_settings()
     notice = timedelta(seconds=settings.demo_notice_seconds) if settings.demo_notice_seconds else None
-    t = decide(action, await _view(case, item, now), actor, data, now,
-               withdraw_grace=timedelta(minutes=settings.withdraw_grace_minutes), notice_length=notice)
+    try:
+        t = decide(action, await _view(case, item, now), actor, data, now,
+                   withdraw_grace=timedelta(minutes=settings.withdraw_grace_minutes), notice_length=notice)
+    except ConflictError as e:
+        if client_key is not None and e.code == "invalid_transition":
+            # an offline record that arrives after the case moved on is flagged for the worker, never applied
+            raise ConflictError(f"该申请已进入「{STATUS_LABELS[case.status]}」，这条离线记录未提交，请核对后处理",
+                                code="case_moved_on") from None
+        raise
+    if client_key is not None:
+        t.data = {**t.data, "client_key": client_key}
     _apply(case, item, t, now)
     event = await _append_event(case, actor, t, now)
     await case.save()

@@ -267,6 +267,8 @@ class InvestigationInput:
     conclusion: str
     place: str = ""
     findings: str = ""
+    material_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list, description="Photos of the visit, uploaded to the case beforehand.")
 
 
 @strawberry.enum

@@ -339,4 +339,5 @@ def _investigation(data: dict, now: datetime) -> dict:
     return {
         "investigators": investigators, "visited_at": visited_at.isoformat(), "conclusion": conclusion,
         "place": str(data.get("place") or "").strip()[:200], "findings": str(data.get("findings") or "").strip()[:4000],
+        "material_ids": [str(m) for m in data.get("material_ids") or []][:20],
     }
