@@ -159,3 +159,20 @@ async def make_case(item: str = "dibao", status: str = "submitted", applicant: A
         case, _ = await act(case.id, action)
     assert case.status == status, f"could not reach {status}, got {case.status}"
     return case
+
+
+async def submit_proxy_case(worker: Actor, applicant_id: int, item: str = "dibao"):
+    """A staff member uploads the required materials and applies on the applicant's behalf (帮办代办)."""
+    from api.aid_items import service as aid_items
+    from api.materials import service as materials
+
+    definition = await aid_items.get_by_code(item)
+    ids = []
+    for m in aid_items.required_materials(definition):
+        async with unit_of_work():
+            ids.append(str((await materials.upload(worker, data=tiny_png(), kind=m["code"],
+                                                   applicant_id=applicant_id)).id))
+    async with unit_of_work():
+        return await cases.submit(worker, cases.SubmitInput(item_code=item, submission_key=key(),
+                                                            form=sample_form(item), material_ids=ids,
+                                                            applicant_id=applicant_id))

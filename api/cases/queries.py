@@ -6,8 +6,10 @@ from api.cases import service
 from api.cases.types import (
     Case,
     CaseConnection,
+    CaseCount,
     CaseEdge,
     CaseFilterInput,
+    CaseStatus,
     PageInfo,
     decode_cursor,
     encode_cursor,
@@ -34,10 +36,17 @@ class CaseQueries:
             statuses=[s.value for s in f.status] if f.status else None, item_codes=f.item_codes,
             region_code=f.region_code, channel=f.channel.value if f.channel else None,
             clock=f.clock.value if f.clock and f.clock.value != "ok" else None,
+            proxy_by_me=f.proxy_by_me,
         ), first=first, after_id=after_id)
         edges = [CaseEdge(cursor=encode_cursor(c.id), node=Case.from_model(c)) for c in rows[:first]]
         return CaseConnection(edges=edges, page_info=PageInfo(has_next_page=len(rows) > first,
                                                               end_cursor=edges[-1].cursor if edges else None))
+
+    @strawberry.field(description="Open cases per status in the caller's region, with warning and overdue counts.")
+    async def case_counts(self, info: strawberry.Info) -> list[CaseCount]:
+        require_signed_in(info.context)
+        return [CaseCount(status=CaseStatus(r["status"]), total=r["total"], warning=r["warning"], overdue=r["overdue"])
+                for r in await service.counts(info.context.actor)]
 
     @strawberry.field(description="One case with its steps and materials.")
     async def case(self, info: strawberry.Info, id: strawberry.ID) -> Case:

@@ -51,8 +51,10 @@ async def events_of_many(case_ids: list[int]) -> list[CaseEvent]:
 
 async def page(*, region_prefix: str | None, applicant_id: int | None, statuses: list[str] | None,
                item_ids: list[int] | None, channel: str | None, clock: str | None, now: datetime,
-               after_id: int | None, limit: int) -> list[Case]:
+               after_id: int | None, limit: int, proxy_by: int | None = None) -> list[Case]:
     qs = Case.all()
+    if proxy_by is not None:
+        qs = qs.filter(proxy_by_id=proxy_by)
     if region_prefix is not None:
         qs = qs.filter(region_id__startswith=region_prefix)
     if applicant_id is not None:
@@ -92,3 +94,19 @@ async def notice_just_ended(now: datetime, limit: int) -> list[Case]:
 
 async def set_flags(case_ids: list[int], **values) -> None:
     await Case.filter(id__in=case_ids).update(**values)
+
+
+async def counts(region_prefix: str, now: datetime) -> list[dict]:
+    """Counts open cases per status in a region subtree, with their warning and overdue numbers."""
+    from tortoise.functions import Count
+
+    base = Case.filter(region_id__startswith=region_prefix, status__in=OPEN_STATUSES + ["returned"])
+    totals = await base.annotate(n=Count("id")).group_by("status").values("status", "n")
+    overdue = await (base.filter(Q(due_at__lte=now) | Q(case_due_at__lte=now)).annotate(n=Count("id"))
+                     .group_by("status").values("status", "n"))
+    warning = await (base.filter(warn_at__lte=now, due_at__gt=now).annotate(n=Count("id"))
+                     .group_by("status").values("status", "n"))
+    o = {r["status"]: r["n"] for r in overdue}
+    w = {r["status"]: r["n"] for r in warning}
+    return [{"status": r["status"], "total": r["n"], "warning": w.get(r["status"], 0), "overdue": o.get(r["status"], 0)}
+            for r in sorted(totals, key=lambda r: r["status"])]

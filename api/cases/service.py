@@ -284,6 +284,7 @@ class CaseFilter:
     region_code: str | None = None
     channel: str | None = None
     clock: str | None = None  # warning | overdue
+    proxy_by_me: bool = False
 
 
 async def page(actor: Actor, f: CaseFilter, *, first: int, after_id: int | None) -> list[Case]:
@@ -313,9 +314,12 @@ async def page(actor: Actor, f: CaseFilter, *, first: int, after_id: int | None)
             region_prefix = f.region_code
     else:
         raise NotAllowedError("请先登录", code="unauthenticated")
+    proxy_by = actor.staff_id if (f.proxy_by_me and actor.is_staff) else None
+    if f.proxy_by_me and proxy_by is None:
+        return []
     return await repository.page(region_prefix=region_prefix, applicant_id=applicant_id, statuses=f.statuses,
                                  item_ids=item_ids, channel=f.channel, clock=f.clock, now=clock.now(),
-                                 after_id=after_id, limit=first + 1)
+                                 after_id=after_id, limit=first + 1, proxy_by=proxy_by)
 
 
 async def scan_clocks(*, limit: int = 500) -> dict[str, int]:
@@ -402,3 +406,39 @@ def planned_steps(case: Case, item: AidItem, *, now: datetime | None = None) -> 
             cursor = calendar.add_working_time(cursor, days) if days else cursor
             out.append(PlannedStep(s, STAGE_LABELS[s], "upcoming", cursor if days else None))
     return out
+
+
+# enough data for each action to pass its input checks, so only role, region and state decide
+_PROBE = {
+    "return": {"reason": "-"}, "refuse": {"reason": "-"}, "reject": {"reason": "-"}, "extend": {"reason": "-"},
+    "investigate": {"investigators": ["甲", "乙"], "visited_at": "2000-01-01T00:00:00+00:00", "conclusion": "-"},
+    "verify": {"result": "pass"}, "approve": {"amount": "1", "start_month": "2000-01"},
+    "pay_record": {"result": "paid", "amount": "1", "month": "2000-01"},
+}
+OFFERED = ("accept", "return", "refuse", "investigate", "verify", "review", "approve", "reject", "pay_start",
+           "close", "extend", "withdraw", "resubmit")
+
+
+async def available_actions(actor: Actor, case: Case, item: AidItem | None = None) -> list[str]:
+    """Returns the actions the caller may take on the case now (the ones a client should offer)."""
+    from api.kit.errors import DomainError
+
+    item = item or await aid_items.get_by_id(case.item_id)
+    now = clock.now()
+    view = await _view(case, item, now)
+    out = []
+    for action in OFFERED:
+        try:
+            decide(action, view, actor, _PROBE.get(action, {}), now,
+                   withdraw_grace=timedelta(minutes=get_settings().withdraw_grace_minutes))
+        except DomainError:
+            continue
+        out.append(action)
+    return out
+
+
+async def counts(actor: Actor) -> list[dict]:
+    """Returns, per status, how many cases in the caller's region there are, and how many are warning or overdue."""
+    if not (actor.is_staff and actor.role in ROLES_READING_CASES):
+        raise NotAllowedError("无权查看", code="role_not_allowed")
+    return await repository.counts(actor.region_code or "", clock.now())
