@@ -4,7 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint schema schema-check migrations venv system-deps clean
+PWA_STAMP := pwa/node_modules/.installed
+
+.PHONY: run test lint schema schema-check migrations venv system-deps clean pwa pwa-test budget types
 
 $(STAMP): pyproject.toml requirements.lock
 	@command -v $(PY) >/dev/null 2>&1 || { echo "需要 Python 3.11（$(PY)）"; exit 1; }
@@ -18,17 +20,34 @@ venv: $(STAMP)
 system-deps:
 	bash scripts/install-system-deps.sh
 
-run: $(STAMP)
+$(PWA_STAMP): pwa/package.json pwa/package-lock.json
+	cd pwa && npm ci --no-audit --no-fund
+	touch $(PWA_STAMP)
+
+pwa: $(PWA_STAMP)
+	cd pwa && npm run codegen:check && npm run build
+
+pwa-test: $(PWA_STAMP)
+	cd pwa && npm run test:unit
+
+budget: pwa
+	cd pwa && npm run budget
+
+types: $(PWA_STAMP)
+	cd pwa && npm run codegen
+
+run: $(STAMP) pwa
 	DEMO_NOTICE_SECONDS=$${DEMO_NOTICE_SECONDS:-60} $(BIN)/python -m api
 
-test: system-deps $(STAMP) lint schema-check
+test: system-deps $(STAMP) lint schema-check pwa pwa-test
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check api tests scripts
+	$(BIN)/ruff check api workers province_sim tests scripts bench
 
 schema: $(STAMP)
 	$(BIN)/python -m api.graphql.export > graphql/schema.graphql
+	$(MAKE) types
 
 schema-check: $(STAMP)
 	@$(BIN)/python -m api.graphql.export | diff -u graphql/schema.graphql - \
@@ -38,4 +57,4 @@ migrations: $(STAMP)
 	$(BIN)/python -m tortoise -c api.migrations_config.TORTOISE_ORM makemigrations
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var pwa/node_modules pwa/dist

@@ -67,3 +67,23 @@ async def test_unknown_api_paths_are_404_json_not_the_shell(web):
 async def test_graphql_still_answers(web):
     r = await web.post("/graphql", json={"query": "{ me { kind } }"})
     assert r.json()["data"]["me"]["kind"] == "anonymous"
+
+
+async def test_a_precompressed_copy_is_served_to_a_browser_that_takes_it(db, tmp_path):
+    import gzip
+
+    dist = tmp_path / "dist2"
+    (dist / "assets").mkdir(parents=True)
+    (dist / "index.html").write_text("<!doctype html>", encoding="utf-8")
+    js = "console.log('达川救助');" * 200
+    (dist / "assets" / "app-1a2b3c.js").write_text(js, encoding="utf-8")
+    (dist / "assets" / "app-1a2b3c.js.gz").write_bytes(gzip.compress(js.encode()))
+    app = create_app(get_settings().model_copy(update={"pwa_dist": dist}), manage_database=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
+        zipped = await c.get("/assets/app-1a2b3c.js", headers={"Accept-Encoding": "gzip"})
+        plain = await c.get("/assets/app-1a2b3c.js", headers={"Accept-Encoding": "identity"})
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert zipped.text == js  # httpx decodes it: the bytes on the wire were the .gz copy
+    assert int(zipped.headers["content-length"]) < len(js.encode())
+    assert "content-encoding" not in plain.headers
+    assert zipped.headers["content-type"].startswith("text/javascript")

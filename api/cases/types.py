@@ -76,6 +76,10 @@ class CaseEvent:
     public: bool
     created_at: datetime.datetime
 
+    @strawberry.field(description="The materials asked for when the case was returned for supplement (补正).")
+    def requested_materials(self) -> list[str]:
+        return [str(m) for m in (self._model.data or {}).get("missing_materials") or []]
+
     @strawberry.field(description="Details recorded with the step (staff who handle cases only).")
     def data(self, info: strawberry.Info) -> JSON | None:
         return self._model.data if _handles_cases(info) else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mimetypes
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -35,11 +36,32 @@ def mount_pwa(app: FastAPI, dist: Path) -> None:
                                 status_code=404)
         target = (root / path).resolve()
         if path and target.is_file() and root in target.parents:
-            headers = {"Cache-Control": cache_control(path), "X-Content-Type-Options": "nosniff"}
+            headers = {"Cache-Control": cache_control(path), "X-Content-Type-Options": "nosniff",
+                       "Vary": "Accept-Encoding"}
             if target.name == "sw.js":
                 headers["Service-Worker-Allowed"] = "/"
-            media = "application/manifest+json" if target.suffix == ".webmanifest" else None
-            return FileResponse(target, headers=headers, media_type=media)
+            media = _media_type(target)
+            body = _precompressed(target, request.headers.get("accept-encoding", ""), headers)
+            return FileResponse(body, headers=headers, media_type=media)
         if path.startswith("assets/"):
             return JSONResponse({"error": {"code": "not_found", "message": "文件不存在"}}, status_code=404)
-        return FileResponse(index, headers={"Cache-Control": NO_CACHE, "X-Content-Type-Options": "nosniff"})
+        headers = {"Cache-Control": NO_CACHE, "X-Content-Type-Options": "nosniff", "Vary": "Accept-Encoding"}
+        body = _precompressed(index, request.headers.get("accept-encoding", ""), headers)
+        return FileResponse(body, headers=headers, media_type="text/html; charset=utf-8")
+
+
+def _media_type(target: Path) -> str | None:
+    if target.suffix == ".webmanifest":
+        return "application/manifest+json"
+    return mimetypes.guess_type(target.name)[0]
+
+
+def _precompressed(target: Path, accept_encoding: str, headers: dict[str, str]) -> Path:
+    """Returns the build's .br or .gz copy of a file when the client takes it (setting Content-Encoding)."""
+    accepted = {part.split(";")[0].strip() for part in accept_encoding.lower().split(",")}
+    for encoding, suffix in (("br", ".br"), ("gzip", ".gz")):
+        candidate = target.with_name(target.name + suffix)
+        if encoding in accepted and candidate.is_file():
+            headers["Content-Encoding"] = encoding
+            return candidate
+    return target
