@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.requests import HTTPConnection
 
 from api.accounts.sms import configure_sms
+from api.analytics.routes import router as analytics_router
 from api.disbursements.routes import router as disbursements_router
 from api.graphql.context import bearer_token, build_context
 from api.graphql.schema import build_schema
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     app.include_router(materials_router)
     app.include_router(province_router)
     app.include_router(disbursements_router)
+    app.include_router(analytics_router)
     if sim_app is not None:
         app.mount("/province-sim", sim_app)
     # uploads may carry one 10 MB file plus form overhead; everything else is small JSON

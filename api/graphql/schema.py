@@ -13,6 +13,7 @@ from api.accounts.mutations import AccountMutations
 from api.accounts.queries import AccountQueries
 from api.aid_items.mutations import AidItemMutations
 from api.aid_items.queries import AidItemQueries
+from api.analytics.queries import AnalyticsQueries
 from api.applicants.mutations import ApplicantMutations
 from api.applicants.queries import ApplicantQueries
 from api.cases.mutations import CaseMutations
@@ -33,7 +34,7 @@ log = logging.getLogger("dachuan.graphql")
 
 @strawberry.type
 class Query(AccountQueries, RegionQueries, AidItemQueries, ApplicantQueries, CaseQueries, ProvinceQueries,
-            DisbursementQueries):
+            DisbursementQueries, AnalyticsQueries):
     pass
 
 

@@ -1,0 +1,533 @@
+"""Every query of the analytics domain: aggregates computed by the database, never cases loaded into Python.
+
+Analytics is a read model. Unlike other domains it reads the tables of cases, events, applicants, surveys
+and provincial syncs directly, because a statistic is one SQL statement over them. It never selects a
+name, ID number, phone, address or bank account; comments are read with the applicant's name replaced.
+
+Two tables belong to it (created by migration 0007, not Tortoise models):
+- `workday_index`: day number → working days before it (see `workdays.py`);
+- `case_fact`: one narrow row per case — submission time and month, item, village, channel, status, age at
+  submission, minutes to apply, the survey's rating and ease, and the working days and hours of each
+  finished stage. `write_facts`
+  computes the rows in SQL (a GROUP BY over the case's events) for the cases changed since the last
+  refresh, so statistics scan one narrow table instead of joining cases, applicants and millions of events.
+
+SQLite and PostgreSQL differ in a few places, kept in `Dialect`: epoch seconds, Shanghai month and date,
+percentiles (PostgreSQL's `percentile_cont`; on SQLite the same linear interpolation from `ROW_NUMBER()`
+and `COUNT()` windows), and bind parameters (`$n` / `?n`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from tortoise import connections
+from tortoise.transactions import in_transaction
+
+from api.analytics import workdays
+
+log = logging.getLogger("dachuan.analytics")
+
+# a stage and the statuses a case holds while in it (api.cases.workflow.STATUS_STAGE); approval is apart
+# because its clock starts when the public notice ends, not when the case enters `approving`
+STAGE_STATUSES = {
+    "accept": ("submitted",), "investigate": ("investigating",), "verify": ("verifying",),
+    "review": ("reviewing",), "province": ("accepted", "province_review"), "pay": ("approved",),
+}
+# the actions that finish a stage for good (a return for supplement interrupts acceptance; it does not end it)
+STAGE_FINAL_ACTIONS = {
+    "accept": ("accept", "refuse"), "investigate": ("investigate",), "verify": ("verify",), "review": ("review",),
+    "approve": ("approve", "reject"), "province": ("province_decide",), "pay": ("pay_start",),
+}
+STAGES = ("accept", "investigate", "verify", "review", "approve", "province", "pay", "total")
+OPEN_STATUSES = ("submitted", "investigating", "verifying", "reviewing", "approving", "accepted",
+                 "province_review", "approved")  # a stage clock runs in these
+DECIDED_STATUSES = ("approved", "paying", "closed", "rejected")
+AGE_BANDS = (("0-17", 0, 18), ("18-59", 18, 60), ("60-69", 60, 70), ("70-79", 70, 80), ("80-89", 80, 90),
+             ("90+", 90, 1000))
+FACT_COLUMNS = ("last_seq", "submitted_at", "month", "item_id", "region_id", "channel", "status", "applicant_id",
+                "age", "accepted", "extended", "draft_minutes", "rating", "ease",
+                *[f"{s}_{u}" for s in STAGES for u in ("wd", "h")])
+STATEMENT_TIMEOUT_MS = 120_000
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which cases a statistic covers: submitted in [start, end), inside a region, matching the filters."""
+
+    start: datetime
+    end: datetime
+    region_prefix: str = ""
+    # dimension → allowed values (item values are item ids); every value is already validated
+    filters: dict[str, tuple] = field(default_factory=dict)
+
+
+class Dialect:
+    """The SQL that differs between SQLite and PostgreSQL, and the statement's bind parameters."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.pg = name == "postgres"
+        self.params: list = []
+
+    def p(self, value) -> str:
+        """Binds a value and returns its placeholder."""
+        self.params.append(value)
+        return f"${len(self.params)}" if self.pg else f"?{len(self.params)}"
+
+    def epoch(self, col: str) -> str:
+        if self.pg:
+            return f"EXTRACT(EPOCH FROM {col})"
+        return f"((julianday({col}) - 2440587.5) * 86400.0)"
+
+    def local_days(self, col: str) -> str:
+        """Days since 1970-01-01 in Shanghai, with the fraction of the day."""
+        return f"(({self.epoch(col)} + {workdays.SHANGHAI_OFFSET}) / 86400.0)"
+
+    def day_number(self, col: str) -> str:
+        # CAST truncates on SQLite and rounds on PostgreSQL; every timestamp here is after 1970
+        if self.pg:
+            return f"CAST(FLOOR({self.local_days(col)}) AS INTEGER)"
+        return f"CAST({self.local_days(col)} AS INTEGER)"
+
+    def month(self, col: str) -> str:
+        if self.pg:
+            return f"to_char({col} AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM')"
+        return f"strftime('%Y-%m', {col}, '+8 hours')"
+
+    def day(self, col: str) -> str:
+        if self.pg:
+            return f"to_char({col} AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD')"
+        return f"strftime('%Y-%m-%d', {col}, '+8 hours')"
+
+    def age(self, at_col: str, birth_col: str) -> str:
+        """Whole years from a birth date to the Shanghai date of a timestamp."""
+        if self.pg:
+            return (f"((CAST(to_char({at_col} AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') AS INTEGER)"
+                    f" - CAST(to_char({birth_col}, 'YYYYMMDD') AS INTEGER)) / 10000)")
+        return (f"((CAST(strftime('%Y%m%d', {at_col}, '+8 hours') AS INTEGER)"
+                f" - CAST(strftime('%Y%m%d', {birth_col}) AS INTEGER)) / 10000)")
+
+    def bool_int(self, col: str) -> str:
+        return f"(CASE WHEN {col} THEN 1 ELSE 0 END)"
+
+    def percentiles(self, inner: str, keys: Sequence[str], values: Sequence[str], aggregates: Sequence[str], *,
+                    nullable: bool = True) -> str:
+        """Groups `inner` by `keys`: the aggregates plus `<value>_p50` and `<value>_p90` of each value column,
+        by linear interpolation between the closest ranks (PostgreSQL's percentile_cont). `nullable=False`
+        promises that no value is NULL, which lets SQLite rank and count in one sort per value."""
+        group = f" GROUP BY {', '.join(keys)}" if keys else ""
+        if self.pg:
+            arrays = [f"percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {v}) AS {v}_pct" for v in values]
+            picks = [f"{v}_pct[1] AS {v}_p50, {v}_pct[2] AS {v}_p90" for v in values]
+            names = [*keys, *[a.rsplit(" AS ", 1)[1] for a in aggregates]]
+            return (f"SELECT {', '.join([*names, *picks])} FROM"
+                    f" (SELECT {', '.join([*keys, *aggregates, *arrays])} FROM ({inner}) t{group}) g")
+        part = f"PARTITION BY {', '.join(keys)} " if keys else ""
+        windows, counts = [], {}
+        for v in values:
+            if nullable:
+                windows.append(f"ROW_NUMBER() OVER (PARTITION BY {', '.join([*keys, f'({v} IS NULL)'])} ORDER BY {v})"
+                               f" AS {v}_rn, COUNT({v}) OVER ({part.strip()}) AS {v}_n")
+                counts[v] = f"{v}_n"
+            else:
+                # the count over the whole partition shares the rank's sort
+                windows.append(f"ROW_NUMBER() OVER ({part}ORDER BY {v}) AS {v}_rn")
+                counts[v] = f"{values[0]}_n"
+        if not nullable:
+            windows.append(f"COUNT(*) OVER ({part}ORDER BY {values[0]} ROWS BETWEEN UNBOUNDED PRECEDING"
+                           f" AND UNBOUNDED FOLLOWING) AS {values[0]}_n")
+        pcts = []
+        for v in values:
+            for p in (0.5, 0.9):
+                pos = f"({p} * ({counts[v]} - 1))"
+                lo = f"CAST({pos} AS INTEGER)"
+                frac = f"({pos} - {lo})"
+                pcts.append(f"SUM(CASE WHEN {v} IS NULL THEN NULL WHEN {v}_rn = {lo} + 1 THEN {v} * (1 - {frac})"
+                            f" WHEN {v}_rn = {lo} + 2 THEN {v} * {frac} END) AS {v}_p{round(p * 100)}")
+        return (f"SELECT * FROM (WITH t AS ({inner}), r AS (SELECT t.*, {', '.join(windows)} FROM t) "
+                f"SELECT {', '.join([*keys, *aggregates, *pcts])} FROM r{group}) x")
+
+
+def dialect() -> Dialect:
+    """Returns a fresh statement builder for the default connection's database."""
+    return Dialect(connections.get("default").capabilities.dialect)
+
+
+async def fetch(d: Dialect, sql: str) -> list[dict]:
+    """Runs one read-only statement; on PostgreSQL with room to sort in memory and a time limit."""
+    if not d.pg:
+        return await connections.get("default").execute_query_dict(sql, d.params)
+    async with in_transaction() as conn:
+        # statistics sort up to a million values: give them memory, and never let one run for ever
+        await conn.execute_script(f"SET LOCAL work_mem = '64MB'; SET LOCAL jit = off;"
+                                  f" SET LOCAL statement_timeout = {STATEMENT_TIMEOUT_MS}")
+        return await conn.execute_query_dict(sql, d.params)
+
+
+# ------------------------------------------------------------------------------------------- dimensions
+
+
+def dimension_sql(d: Dialect, dimension: str, source: str = "f") -> str:
+    """The SQL of a dimension over `case_fact f`, or over `aid_case c` (with `applicant a` for the age band)."""
+    if dimension == "item":
+        return f"{source}.item_id"
+    if dimension == "status":
+        return f"{source}.status"
+    if dimension == "township":
+        return f"substr({source}.region_id, 1, 9)"
+    if dimension == "village":
+        return f"{source}.region_id"
+    if dimension == "channel":
+        return f"{source}.channel"
+    if dimension == "month":
+        return "f.month" if source == "f" else d.month("c.submitted_at")
+    if dimension == "ageBand":
+        age = "f.age" if source == "f" else d.age("c.submitted_at", "a.birth_date")
+        whens = " ".join(f"WHEN {age} < {hi} THEN '{band}'" for band, _, hi in AGE_BANDS[:-1])
+        return f"(CASE {whens} ELSE '{AGE_BANDS[-1][0]}' END)"
+    raise ValueError(f"unknown dimension {dimension}")
+
+
+def key_column(dimension: str) -> str:
+    """The result column of a dimension (lower case: PostgreSQL folds unquoted names)."""
+    return f"k_{dimension.lower()}"
+
+
+def _select_dims(d: Dialect, dimensions: Sequence[str], source: str = "f") -> list[str]:
+    return [f"{dimension_sql(d, dim, source)} AS {key_column(dim)}" for dim in dimensions]
+
+
+def _keys(dimensions: Sequence[str]) -> list[str]:
+    return [key_column(dim) for dim in dimensions]
+
+
+def _group(keys: Sequence[str]) -> str:
+    return f" GROUP BY {', '.join(keys)} ORDER BY {', '.join(keys)}" if keys else ""
+
+
+def scope_where(d: Dialect, scope: Scope, source: str = "f") -> str:
+    """The conditions of a scope (submission range, region, filters) over `case_fact f` or `aid_case c`."""
+    # SQLite: the narrow fact table is scanned faster than it is reached row by row through the index ("+")
+    at = f"+{source}.submitted_at" if source == "f" and not d.pg else f"{source}.submitted_at"
+    conds = [f"{at} >= {d.p(scope.start)}", f"{at} < {d.p(scope.end)}"]
+    if len(scope.region_prefix) > 6:  # every case lies inside the district
+        conds.append(f"{source}.region_id LIKE {d.p(scope.region_prefix + '%')}")
+    for dimension, values in sorted(scope.filters.items()):
+        expr = dimension_sql(d, dimension, source)
+        if dimension == "item":
+            conds.append(f"{expr} IN ({', '.join(str(int(v)) for v in values)})")
+        else:
+            conds.append(f"{expr} IN ({', '.join(d.p(v) for v in values)})")
+    return " AND ".join(conds)
+
+
+def _quoted(values: Iterable[str]) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+# ------------------------------------------------------------------------------------------- statistics
+
+
+async def case_counts(scope: Scope, dimensions: Sequence[str]) -> list[dict]:
+    """Returns the number of cases per combination of the dimensions (`k_<dimension>`, `n`)."""
+    d = dialect()
+    keys = _keys(dimensions)
+    inner = f"SELECT {', '.join([*_select_dims(d, dimensions), 'f.case_id'])} FROM case_fact f WHERE {scope_where(d, scope)}"
+    return await fetch(d, f"SELECT {', '.join([*keys, 'COUNT(*) AS n'])} FROM ({inner}) t{_group(keys)}")
+
+
+async def funnel(scope: Scope, paying_item_ids: Sequence[int]) -> dict:
+    """Returns how many cases reached each step and how many ended early, by reason."""
+    d = dialect()
+    paying = ", ".join(str(int(i)) for i in paying_item_ids) or "0"
+    sql = (
+        "SELECT COUNT(*) AS submitted, SUM(f.accepted) AS accepted,"
+        f" SUM(CASE WHEN f.status IN ({_quoted(DECIDED_STATUSES)}) THEN 1 ELSE 0 END) AS decided,"
+        " SUM(CASE WHEN f.status IN ('approved', 'paying', 'closed') THEN 1 ELSE 0 END) AS approved,"
+        f" SUM(CASE WHEN f.status = 'paying' OR (f.status = 'closed' AND f.item_id IN ({paying}))"
+        " THEN 1 ELSE 0 END) AS paid,"
+        " SUM(CASE WHEN f.status = 'withdrawn' THEN 1 ELSE 0 END) AS withdrawn,"
+        " SUM(CASE WHEN f.status = 'refused' THEN 1 ELSE 0 END) AS refused,"
+        " SUM(CASE WHEN f.status = 'rejected' THEN 1 ELSE 0 END) AS rejected"
+        f" FROM case_fact f WHERE {scope_where(d, scope)}"
+    )
+    row = (await fetch(d, sql))[0]
+    return {k: int(v or 0) for k, v in row.items()}
+
+
+def _limit_case(limits: dict[int, tuple[float, float]]) -> str:
+    """A limit per item (and the longer one once the case was extended), as SQL over `case_fact f`."""
+    whens = " ".join(
+        f"WHEN {int(i)} THEN {float(base)}" if base == ext else
+        f"WHEN {int(i)} THEN (CASE WHEN f.extended = 1 THEN {float(ext)} ELSE {float(base)} END)"
+        for i, (base, ext) in sorted(limits.items()))
+    return f"(CASE f.item_id {whens} END)" if whens else "NULL"
+
+
+async def durations(scope: Scope, dimensions: Sequence[str], stages: Sequence[str],
+                    limits: dict[str, dict[int, tuple[float, float]]]) -> list[dict]:
+    """Returns per stage (and dimensions) the cases that finished it (`n`), the median and p90 of its working
+    days (`wd_p50`, `wd_p90`) and hours (`h_p50`, `h_p90`), and how many took longer than the limit (`over`)
+    or than 75% of it (`warned`). `limits`: stage → item id → (limit, limit once extended) in working days.
+
+    One branch per stage, which PostgreSQL may run in parallel workers (Parallel Append)."""
+    d = dialect()
+    keys = _keys(dimensions)
+    parts = []
+    for stage in stages:
+        limit = _limit_case(limits.get(stage, {}))
+        wd, h = f"f.{stage}_wd", f"f.{stage}_h"
+        inner = (
+            f"SELECT {', '.join([*_select_dims(d, dimensions), f'{wd} AS wd', f'{h} AS h'])},"
+            f" (CASE WHEN {wd} > {limit} THEN 1 ELSE 0 END) AS over,"
+            f" (CASE WHEN {wd} > 0.75 * {limit} THEN 1 ELSE 0 END) AS warned"
+            f" FROM case_fact f WHERE {scope_where(d, scope)} AND {wd} IS NOT NULL AND {h} IS NOT NULL"
+        )
+        aggregates = [f"'{stage}' AS stage", "COUNT(*) AS n", "SUM(over) AS over", "SUM(warned) AS warned"]
+        parts.append(d.percentiles(inner, keys, ["wd", "h"], aggregates, nullable=False))
+    if not parts:
+        return []
+    return await fetch(d, " UNION ALL ".join(f"SELECT * FROM ({p}) s{i}" for i, p in enumerate(parts)))
+
+
+async def clock_rates(scope: Scope, dimensions: Sequence[str], now: datetime) -> list[dict]:
+    """Returns, over cases whose stage clock runs now, how many are open, in warning and overdue (read live
+    from the cases, so it is exact to the second)."""
+    d = dialect()
+    keys = _keys(dimensions)
+    at = d.p(now)
+    overdue = f"((c.due_at IS NOT NULL AND c.due_at <= {at}) OR (c.case_due_at IS NOT NULL AND c.case_due_at <= {at}))"
+    applicant = (" JOIN applicant a ON a.id = c.applicant_id"
+                 if "ageBand" in dimensions or "ageBand" in scope.filters else "")
+    inner = (
+        f"SELECT {', '.join(_select_dims(d, dimensions, 'c'))}{',' if dimensions else ''}"
+        f" (CASE WHEN {overdue} THEN 1 ELSE 0 END) AS overdue,"
+        f" (CASE WHEN NOT {overdue} AND c.warn_at IS NOT NULL AND c.warn_at <= {at} THEN 1 ELSE 0 END) AS warning"
+        f" FROM aid_case c{applicant} WHERE c.status IN ({_quoted(OPEN_STATUSES)}) AND {scope_where(d, scope, 'c')}"
+    )
+    return await fetch(d, f"SELECT {', '.join([*keys, 'COUNT(*) AS n', 'SUM(warning) AS warning', 'SUM(overdue) AS overdue'])}"
+                          f" FROM ({inner}) t{_group(keys)}")
+
+
+async def time_to_apply(scope: Scope, dimensions: Sequence[str]) -> list[dict]:
+    """Returns minutes from the draft's first saved answer to submission: cases, median and p90."""
+    d = dialect()
+    inner = (f"SELECT {', '.join([*_select_dims(d, dimensions), 'f.draft_minutes AS m'])}"
+             f" FROM case_fact f WHERE {scope_where(d, scope)} AND f.draft_minutes IS NOT NULL")
+    return await fetch(d, d.percentiles(inner, _keys(dimensions), ["m"], ["COUNT(*) AS n"], nullable=False))
+
+
+async def province_days(start: datetime, end: datetime) -> list[dict]:
+    """Returns per day a sync was requested: requested, decided, round trip minutes (median, p90), syncs that
+    failed at least once, failed attempts, and dead letters."""
+    d = dialect()
+    inner = (
+        f"SELECT {d.day('p.created_at')} AS k_day,"
+        " (CASE WHEN p.decided_at IS NOT NULL AND p.pushed_at IS NOT NULL"
+        f" THEN (({d.epoch('p.decided_at')} - {d.epoch('p.pushed_at')}) / 60.0) END) AS m,"
+        " (CASE WHEN p.decided_at IS NOT NULL THEN 1 ELSE 0 END) AS decided,"
+        " (CASE WHEN p.attempts > 0 THEN 1 ELSE 0 END) AS failed, p.attempts AS attempts,"
+        " (CASE WHEN p.state = 'dead' THEN 1 ELSE 0 END) AS dead"
+        f" FROM province_sync p WHERE p.created_at >= {d.p(start)} AND p.created_at < {d.p(end)}"
+    )
+    sql = d.percentiles(inner, ["k_day"], ["m"], ["COUNT(*) AS n", "SUM(decided) AS decided", "SUM(failed) AS failed",
+                                                  "SUM(attempts) AS attempts", "SUM(dead) AS dead"])
+    return await fetch(d, f"SELECT * FROM ({sql}) y ORDER BY k_day")
+
+
+async def satisfaction(scope: Scope, dimensions: Sequence[str]) -> list[dict]:
+    """Returns survey answers per group: responses, count of each rating 1–5, average rating and ease."""
+    d = dialect()
+    keys = _keys(dimensions)
+    inner = (f"SELECT {', '.join([*_select_dims(d, dimensions), 'f.rating', 'f.ease'])}"
+             f" FROM case_fact f WHERE {scope_where(d, scope)} AND f.rating IS NOT NULL")
+    ratings = [f"SUM(CASE WHEN t.rating = {r} THEN 1 ELSE 0 END) AS r{r}" for r in range(1, 6)]
+    return await fetch(d, (
+        f"SELECT {', '.join([*keys, 'COUNT(*) AS n', *ratings])}, AVG(CAST(t.rating AS REAL)) AS avg_rating,"
+        f" AVG(CAST(t.ease AS REAL)) AS avg_ease, COUNT(t.ease) AS n_ease FROM ({inner}) t{_group(keys)}"))
+
+
+async def elder_reach(scope: Scope, dimensions: Sequence[str], min_age: int) -> list[dict]:
+    """Returns people aged `min_age`+ on the day they applied (`n`), and how many of them applied by proxy."""
+    d = dialect()
+    keys = _keys(dimensions)
+    inner = (f"SELECT {', '.join([*_select_dims(d, dimensions), 'f.applicant_id', 'f.channel'])}"
+             f" FROM case_fact f WHERE {scope_where(d, scope)} AND f.age >= {int(min_age)}")
+    return await fetch(d, (
+        f"SELECT {', '.join([*keys, 'COUNT(DISTINCT t.applicant_id) AS n'])},"
+        " COUNT(DISTINCT CASE WHEN t.channel = 'proxy' THEN t.applicant_id END) AS proxied"
+        f" FROM ({inner}) t{_group(keys)}"))
+
+
+async def comments(scope: Scope, per_township: int) -> list[dict]:
+    """Returns the newest `per_township` non-empty comments of each township, the applicant's own name replaced
+    by 某某."""
+    d = dialect()
+    township = "substr(f.region_id, 1, 9)"
+    inner = (
+        f"SELECT {township} AS k_township, REPLACE(s.comment, a.name, '某某') AS comment,"
+        f" ROW_NUMBER() OVER (PARTITION BY {township} ORDER BY s.created_at DESC, s.id DESC) AS rn"
+        " FROM case_fact f JOIN satisfaction s ON s.case_id = f.case_id JOIN applicant a ON a.id = f.applicant_id"
+        f" WHERE {scope_where(d, scope)} AND s.comment <> ''"
+    )
+    return await fetch(d, f"SELECT k_township, comment FROM ({inner}) t WHERE rn <= {int(per_township)}"
+                          " ORDER BY k_township, rn")
+
+
+async def answer_counts(scope: Scope) -> list[dict]:
+    """Returns per township the number of survey answers (`n`)."""
+    d = dialect()
+    sql = (f"SELECT substr(f.region_id, 1, 9) AS k_township, COUNT(*) AS n FROM case_fact f"
+           f" WHERE {scope_where(d, scope)} AND f.rating IS NOT NULL"
+           " GROUP BY substr(f.region_id, 1, 9) ORDER BY k_township")
+    return await fetch(d, sql)
+
+
+async def region_names() -> dict[str, str]:
+    """Returns every region's name by code."""
+    rows = await connections.get("default").execute_query_dict("SELECT code, name FROM region")
+    return {r["code"]: r["name"] for r in rows}
+
+
+# ------------------------------------------------------------------------------------------- case facts
+
+
+def _w(d: Dialect, alias: str, col: str) -> str:
+    """W(t): working days from the start of the index to `col`, given `alias`, its row in workday_index."""
+    return f"({alias}.idx + {alias}.work * ({d.local_days(col)} - {alias}.day))"
+
+
+def _facts_select(d: Dialect, selection: str) -> str:
+    """The SELECT computing the fact rows of the cases matching `selection` (a condition over `aid_case c`)."""
+    # Per case, each stage's time = Σ(leaving its statuses) − Σ(entering them), in working days (W) and hours,
+    # over every status change (returns and resubmissions included: the wait on the applicant is left out).
+    w, hours = _w(d, "w", "e.created_at"), f"({d.epoch('e.created_at')} / 3600.0)"
+    pivots = []
+    for stage, statuses in STAGE_STATUSES.items():
+        s = _quoted(statuses)
+        leave = f"e.from_status IN ({s}) AND e.to_status NOT IN ({s})"
+        enter = f"e.to_status IN ({s}) AND (e.from_status IS NULL OR e.from_status NOT IN ({s}))"
+        for unit, value in (("wd", w), ("h", hours)):
+            pivots.append(f"SUM(CASE WHEN {leave} THEN {value} WHEN {enter} THEN -{value} ELSE 0 END) AS {stage}_{unit}")
+    for stage, actions in STAGE_FINAL_ACTIONS.items():
+        pivots.append(f"MAX(CASE WHEN e.action IN ({_quoted(actions)}) THEN 1 ELSE 0 END) AS {stage}_done")
+    # approval is entered once; its clock starts at the later of entering and the end of the public notice
+    pivots += [f"MAX(CASE WHEN e.to_status = 'approving' THEN {w} END) AS ap_in_w",
+               f"MAX(CASE WHEN e.to_status = 'approving' THEN {hours} END) AS ap_in_h",
+               f"MAX(CASE WHEN e.from_status = 'approving' AND e.to_status <> 'approving' THEN {w} END) AS ap_out_w",
+               f"MAX(CASE WHEN e.from_status = 'approving' AND e.to_status <> 'approving' THEN {hours} END) AS ap_out_h"]
+    events = (f"SELECT e.case_id, {', '.join(pivots)} FROM case_event e"
+              f" JOIN workday_index w ON w.day = {d.day_number('e.created_at')}"
+              f" WHERE e.case_id IN (SELECT c.id FROM aid_case c WHERE {selection}) GROUP BY e.case_id")
+    notice_w, notice_h = _w(d, "wn", "c.notice_until"), f"({d.epoch('c.notice_until')} / 3600.0)"
+    ap_start_w = f"(CASE WHEN c.notice_until IS NOT NULL AND {notice_w} > p.ap_in_w THEN {notice_w} ELSE p.ap_in_w END)"
+    ap_start_h = f"(CASE WHEN c.notice_until IS NOT NULL AND {notice_h} > p.ap_in_h THEN {notice_h} ELSE p.ap_in_h END)"
+    decided = f"c.status IN ({_quoted(DECIDED_STATUSES)}) AND c.decided_at IS NOT NULL"
+    values = {
+        "last_seq": "c.last_seq", "submitted_at": "c.submitted_at", "month": d.month("c.submitted_at"),
+        "item_id": "c.item_id", "region_id": "c.region_id", "channel": "c.channel", "status": "c.status",
+        "applicant_id": "c.applicant_id", "age": d.age("c.submitted_at", "a.birth_date"),
+        "accepted": "(CASE WHEN c.accepted_at IS NOT NULL THEN 1 ELSE 0 END)", "extended": d.bool_int("c.extended"),
+        "draft_minutes": (f"(CASE WHEN c.draft_started_at IS NOT NULL THEN"
+                          f" ({d.epoch('c.submitted_at')} - {d.epoch('c.draft_started_at')}) / 60.0 END)"),
+        "rating": "s.rating", "ease": "s.ease",
+        "approve_wd": f"(CASE WHEN p.approve_done = 1 THEN p.ap_out_w - {ap_start_w} END)",
+        "approve_h": f"(CASE WHEN p.approve_done = 1 THEN p.ap_out_h - {ap_start_h} END)",
+        "total_wd": f"(CASE WHEN {decided} THEN {_w(d, 'wd1', 'c.decided_at')} - {_w(d, 'ws', 'c.submitted_at')} END)",
+        "total_h": (f"(CASE WHEN {decided} THEN ({d.epoch('c.decided_at')} - {d.epoch('c.submitted_at')}) / 3600.0"
+                    " END)"),
+    }
+    for stage in STAGE_STATUSES:
+        for unit in ("wd", "h"):
+            values[f"{stage}_{unit}"] = f"(CASE WHEN p.{stage}_done = 1 THEN p.{stage}_{unit} END)"
+    return (
+        f"SELECT c.id AS case_id, {', '.join(f'{values[col]} AS {col}' for col in FACT_COLUMNS)}"
+        " FROM aid_case c JOIN applicant a ON a.id = c.applicant_id"
+        " LEFT JOIN satisfaction s ON s.case_id = c.id"
+        f" LEFT JOIN ({events}) p ON p.case_id = c.id"
+        f" LEFT JOIN workday_index ws ON ws.day = {d.day_number('c.submitted_at')}"
+        f" LEFT JOIN workday_index wd1 ON wd1.day = {d.day_number('c.decided_at')}"
+        f" LEFT JOIN workday_index wn ON wn.day = {d.day_number('c.notice_until')}"
+        f" WHERE {selection}"
+    )
+
+
+async def write_facts(*, changed_since: datetime | None = None, surveys_after: int | None = None,
+                      first_id: int | None = None, last_id: int | None = None) -> int:
+    """Computes and stores the facts of the cases updated since a moment or answered in a survey with a later
+    id; or with ids in a range; or of every case."""
+    d = dialect()
+    conds = []
+    if changed_since is not None:
+        conds.append(f"(c.updated_at >= {d.p(changed_since)}"
+                     f" OR c.id IN (SELECT s2.case_id FROM satisfaction s2 WHERE s2.id > {d.p(int(surveys_after or 0))}))")
+    if first_id is not None:
+        conds.append(f"c.id >= {d.p(int(first_id))}")
+    if last_id is not None:
+        conds.append(f"c.id <= {d.p(int(last_id))}")
+    selection = " AND ".join(conds) or "1 = 1"
+    updates = ", ".join(f"{col} = excluded.{col}" for col in FACT_COLUMNS)
+    sql = (f"INSERT INTO case_fact (case_id, {', '.join(FACT_COLUMNS)}) {_facts_select(d, selection)}"
+           f" ON CONFLICT (case_id) DO UPDATE SET {updates}")
+    async with in_transaction() as conn:
+        if d.pg:
+            await conn.execute_script("SET LOCAL work_mem = '256MB'")
+        count, _ = await conn.execute_query(sql, d.params)
+    return count
+
+
+async def last_survey_id() -> int:
+    """Returns the highest survey id there is (surveys are written once and never changed)."""
+    rows = await connections.get("default").execute_query_dict("SELECT COALESCE(MAX(id), 0) AS m FROM satisfaction")
+    return int(rows[0]["m"])
+
+
+async def facts_watermark() -> tuple[datetime, int] | None:
+    """Returns when the facts were last brought up to date (the start of that refresh) and the highest survey
+    id they had seen; None before the first refresh."""
+    rows = await connections.get("default").execute_query_dict(
+        "SELECT refreshed_at, survey_id FROM case_fact_refresh WHERE id = 1")
+    if not rows or rows[0]["refreshed_at"] is None:
+        return None
+    value = rows[0]["refreshed_at"]
+    if isinstance(value, str):  # SQLite keeps timestamps as text
+        value = datetime.fromisoformat(value)
+    return value, int(rows[0]["survey_id"] or 0)
+
+
+async def set_facts_watermark(at: datetime, survey_id: int) -> None:
+    """Moves the refresh mark forward (never back, whichever process refreshed last)."""
+    d = dialect()
+    mark, survey = d.p(at), d.p(int(survey_id))
+    await connections.get("default").execute_query(
+        f"INSERT INTO case_fact_refresh (id, refreshed_at, survey_id) VALUES (1, {mark}, {survey})"
+        " ON CONFLICT (id) DO UPDATE SET refreshed_at = excluded.refreshed_at, survey_id = excluded.survey_id"
+        " WHERE case_fact_refresh.refreshed_at IS NULL OR case_fact_refresh.refreshed_at < excluded.refreshed_at",
+        d.params)
+
+
+# ------------------------------------------------------------------------------------------- working days
+
+
+async def workday_fingerprint() -> tuple[int, int, int]:
+    """Returns (rows, worked days, sum of worked day numbers) of the stored index."""
+    rows = await connections.get("default").execute_query_dict(
+        "SELECT COUNT(*) AS n, SUM(work) AS worked, SUM(CASE WHEN work = 1 THEN day ELSE 0 END) AS days"
+        " FROM workday_index")
+    r = rows[0]
+    return int(r["n"] or 0), int(r["worked"] or 0), int(r["days"] or 0)
+
+
+async def write_workday_index(rows: list[tuple[int, int, int]], client=None) -> None:
+    """Writes the index rows, replacing what differs (an upsert, safe to run from two processes at once)."""
+    client = client or connections.get("default")
+    pg = client.capabilities.dialect == "postgres"
+    marks = "$1, $2, $3" if pg else "?, ?, ?"
+    await client.execute_many(
+        f"INSERT INTO workday_index (day, idx, work) VALUES ({marks})"
+        " ON CONFLICT (day) DO UPDATE SET idx = excluded.idx, work = excluded.work",
+        [list(r) for r in rows])
