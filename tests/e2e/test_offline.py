@@ -24,6 +24,19 @@ NAME = "刘淑芬"
 ID_NUMBER = id_number(date(1938, 2, 20), seq=4)
 
 
+SAVED_VILLAGE = """async (code) => {
+    const db = await new Promise((ok, fail) => {
+        const r = indexedDB.open('dachuan-aid'); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error);
+    });
+    const draft = await new Promise((ok, fail) => {
+        const r = db.transaction('drafts').objectStore('drafts').get('gaoling');
+        r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error);
+    });
+    db.close();
+    return !!draft && !!draft.profile && draft.profile.regionCode === code;
+}"""
+
+
 async def test_a_draft_filled_offline_survives_a_reload_and_is_sent_once_when_the_network_returns(
         context: BrowserContext, page: Page, server: Server):
     token = await sign_in(page, server, PHONE)
@@ -38,6 +51,9 @@ async def test_a_draft_filled_offline_survives_a_reload_and_is_sent_once_when_th
     await page.locator("#profile-address").fill("翠屏街道新桥村2组6号")
     await page.locator("#profile-township").select_option(CUIPING)
     await page.locator("#profile-village").select_option(XINQIAO)
+    # the last answer is on the phone once its IndexedDB write lands (a reload in the same instant could
+    # abort that one write; on a loaded machine that instant is long enough for the test to hit it)
+    await page.wait_for_function(SAVED_VILLAGE, arg=XINQIAO, polling=100, timeout=10_000)
 
     # a reload with no network: the service worker opens the app, IndexedDB gives every answer back
     await page.reload()
