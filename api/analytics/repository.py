@@ -459,12 +459,18 @@ def _facts_select(d: Dialect, selection: str) -> str:
 async def write_facts(*, changed_since: datetime | None = None, surveys_after: int | None = None,
                       first_id: int | None = None, last_id: int | None = None) -> int:
     """Computes and stores the facts of the cases updated since a moment or answered in a survey with a later
-    id; or with ids in a range; or of every case."""
+    id (those whose facts are behind); or of the cases with ids in a range; or of every case."""
     d = dialect()
     conds = []
     if changed_since is not None:
-        conds.append(f"(c.updated_at >= {d.p(changed_since)}"
-                     f" OR c.id IN (SELECT s2.case_id FROM satisfaction s2 WHERE s2.id > {d.p(int(surveys_after or 0))}))")
+        # of those, only the cases whose facts are behind: an event they have not seen (every status change
+        # adds one and moves last_seq), or a survey they lack; a union, so each side uses its own index
+        # (scalar subqueries, so the few candidates are looked up by key rather than the facts scanned)
+        conds.append(
+            f"c.id IN (SELECT c2.id FROM aid_case c2 WHERE c2.updated_at >= {d.p(changed_since)}"
+            " AND COALESCE((SELECT f2.last_seq FROM case_fact f2 WHERE f2.case_id = c2.id), -1) <> c2.last_seq"
+            f" UNION SELECT s2.case_id FROM satisfaction s2 WHERE s2.id > {d.p(int(surveys_after or 0))}"
+            " AND (SELECT f3.rating FROM case_fact f3 WHERE f3.case_id = s2.case_id) IS NULL)")
     if first_id is not None:
         conds.append(f"c.id >= {d.p(int(first_id))}")
     if last_id is not None:

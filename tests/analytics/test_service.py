@@ -13,7 +13,7 @@ from api.analytics import service as analytics
 from api.kit import clock
 from api.kit.workdays import WorkCalendar
 from tests.analytics.builders import at, case, person, survey, sync
-from tests.factories import OTHER_VILLAGE, XINQIAO, YANBA, staff_actor
+from tests.factories import OTHER_VILLAGE, XINQIAO, YANBA, act, make_case, staff_actor
 
 SUPERVISOR = staff_actor("supervisor")
 YEAR = {"start": date(2026, 1, 1), "end": date(2026, 12, 31)}
@@ -304,10 +304,10 @@ async def test_elder_reach_counts_people_aged_80_and_over_and_those_helped_by_pr
 
 
 async def test_statistics_cover_changes_made_after_an_earlier_statistic(db):
-    c = await case()
+    clock.freeze(at("2026-03-09"))
+    c = await make_case("dibao", "submitted")
     before = await analytics.case_counts(SUPERVISOR, **YEAR, group_by=["status"])
-    c.status = "refused"
-    await c.save()
+    await act(c.id, "refuse", data={"reason": "不符合条件"})
 
     after = await analytics.case_counts(SUPERVISOR, **YEAR, group_by=["status"])
 
