@@ -508,7 +508,7 @@ async def wait_channels_live(redis_url: str, case_ids: list[int], limit: float, 
 def gc_pauses(path: Path | None, start: float, end: float) -> str:
     """Summarises the collector pauses logged by bench/_gcwrap.py between two epoch times."""
     if path is None:
-        return "not logged (use --gc-log)"
+        return "not logged"
     rows = []
     if path.exists():
         for line in path.read_text().splitlines():

@@ -7,9 +7,10 @@ Shape (PostgreSQL + Redis, the scaled-out topology): a throw-away PostgreSQL clu
 `python -m api` process (uvicorn, the process measured), `python -m api migrate` for the schema and demo staff.
 The bench process seeds N 就业救助 (jiuye) cases through the service layer, opens the subscribers from
 `--client-procs` separate processes (graphql-transport-ws, up to 20 subscriptions per connection, signed in as
-jd-cuiping), waits until Redis shows every case channel subscribed, then accepts every case once. By default
-the accepts run through the service layer in the bench process and are published through Redis, so the API
-process does only delivery (`--via graphql` sends them as caseAccept mutations to the same API process).
+jd-cuiping), waits until Redis shows every case channel subscribed, then accepts every case once, at `--rate`
+per second (default 100; `--rate 0`: as fast as `--concurrency` allows, a burst). By default the accepts run
+through the service layer in the bench process and are published through Redis, so the API process does only
+delivery (`--via graphql` sends them as caseAccept mutations to the same API process).
 
 Latency per event = receipt at the subscriber − the event's createdAt (set in `cases.service.act` before the
 writes), and receipt − the moment the transition's commit returned (`--via service`: an after-commit hook that
@@ -290,8 +291,9 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="py-spy the API process during the transitions")
     parser.add_argument("--dump", default=None, help="write every delivery as CSV (case, committed, created, "
                                                      "received; epoch seconds) to this file")
-    parser.add_argument("--gc-log", action="store_true",
-                        help="run the API through bench/_gcwrap.py and report its garbage-collector pauses")
+    parser.add_argument("--no-gc-log", dest="gc_log", action="store_false",
+                        help="run the API as plain `python -m api` (by default it runs through bench/_gcwrap.py, "
+                             "which logs its garbage-collector pauses; the same module, run the same way)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, profile)")
     parser.add_argument("--quick", action="store_true", help="200 subscribers: checks the bench works")
     args = parser.parse_args()
