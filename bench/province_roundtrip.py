@@ -203,6 +203,23 @@ def _line(values: list[float]) -> str:
             f"p99 {h.ms(h.percentile(values, 99))}   max {h.ms(max(values))}")
 
 
+def dump(path: str, f: dict) -> None:
+    """One row per case: phase, the accept's return and, per event (accept, province_sent, province_decide),
+    createdAt and receipt (epoch seconds)."""
+    with open(path, "w") as out:
+        out.write("case_id,phase,accept_returned,accept_created,accept_received,sent_created,sent_received,"
+                  "decide_created,decide_received\n")
+        for phase, cases in (("serial", f["serial"]), ("burst", f["burst"])):
+            for c in cases:
+                ev = f["events"][c]
+                by_action = {r.action: r for r in ev.values()}
+                cells = [str(c), phase, f"{f['accepted_at'].get(c, '')}"]
+                for action in ("accept", "province_sent", "province_decide"):
+                    r = by_action.get(action)
+                    cells += [f"{r.created_at:.6f}", f"{r.received_at:.6f}"] if r else ["", ""]
+                out.write(",".join(cells) + "\n")
+
+
 def report(args, f: dict) -> bool:
     serial = _latencies(f, f["serial"])
     burst = _latencies(f, f["burst"])
@@ -218,6 +235,7 @@ def report(args, f: dict) -> bool:
         return h.ms(h.percentile(xs, 50)) if xs else "n/a"
 
     n_burst = len(f["burst"])
+    phase2 = f"{args.rate:g}/s" if args.rate else "at once"
     stages = []
     for label, pick in (("accepts", lambda ev: ev.get(2)),
                         ("pushes (province_sent)", lambda ev: next((r for r in ev.values()
@@ -235,12 +253,12 @@ def report(args, f: dict) -> bool:
         ("machine load", f"{args.busy_before:.0f}% busy before the start; during the measurement see CPU below"),
         ("shape", f"PostgreSQL + Redis; {args.apis} API processes, {args.workers} workers, province_sim "
                   f"(decision delay 0, poll {args.sim_poll:g} s); callbacks to API 1"),
-        ("applications", f"{args.applications} 高龄津贴: {len(f['serial'])} one at a time, then {n_burst} at once "
-                         + (f"({args.rate}/s)" if args.rate else f"({args.concurrency} accepts in flight)")),
+        ("applications", f"{args.applications} 高龄津贴: {len(f['serial'])} one at a time, then {n_burst} "
+                         + (f"at {args.rate:g}/s" if args.rate else f"at once ({args.concurrency} accepts in flight)")),
         ("latency, one at a time", _line(serial["total"])),
         ("  breakdown (p50)", f"accept→province_sent {med(serial['push'])}, province_sent→province_decide "
                               f"{med(serial['province'])}, province_decide→subscriber {med(serial['delivery'])}"),
-        ("latency, at once", _line(burst["total"])),
+        (f"latency, {phase2}", _line(burst["total"])),
         ("  breakdown (p50)", f"accept→province_sent {med(burst['push'])}, province_sent→province_decide "
                               f"{med(burst['province'])}, province_decide→subscriber {med(burst['delivery'])}"),
         ("throughput", f"{rate:.1f} round trips/s ({len(got)}/{n_burst} decided; accepts returned after "
@@ -248,7 +266,7 @@ def report(args, f: dict) -> bool:
                        f"{(max(got) - f['t0']) if got else float('nan'):.1f} s)"),
         ("  by stage", ", ".join(stages) + " (count / time from the first accept sent to the stage's last "
                                              "createdAt)"),
-        ("CPU during the burst", f["cpu"]),
+        ("CPU during phase 2", f["cpu"]),
         ("CPU per round trip", f"{cpu_total / max(len(got), 1) * 1000:.0f} ms over all processes "
                                f"(→ at most {os.cpu_count() / (cpu_total / max(len(got), 1)):.0f} round trips/s "
                                f"on {os.cpu_count()} cores if nothing else limited it)"),
@@ -270,7 +288,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--applications", type=int, default=500, help="applications (default 500)")
     parser.add_argument("--serial", type=int, default=None,
-                        help="of which accepted one at a time for the latency figure (default M/10, 10..50)")
+                        help="of which accepted one at a time for the latency figure (default M/10, kept in 10..50)")
     parser.add_argument("--concurrency", type=int, default=32, help="accepts in flight in the throughput phase")
     parser.add_argument("--rate", type=float, default=0, help="accepts per second in the throughput phase (0: all)")
     parser.add_argument("--apis", type=int, default=2, help="API processes")
@@ -279,6 +297,7 @@ def main() -> None:
                         help="PROVINCE_SIM_POLL_INTERVAL_SECONDS (the simulator's own default is 0.5)")
     parser.add_argument("--case-timeout", type=float, default=30, help="seconds per case in the latency phase")
     parser.add_argument("--timeout", type=float, default=300, help="seconds to wait for the throughput phase")
+    parser.add_argument("--dump", default=None, help="write every case's timings as CSV to this file")
     parser.add_argument("--profile", action="store_true", help="py-spy every API, worker and the simulator")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, profiles)")
     parser.add_argument("--quick", action="store_true", help="50 applications: checks the bench works")
@@ -318,6 +337,8 @@ def main() -> None:
         h.log(f"PostgreSQL, Redis, simulator :{sim_port}, APIs {', '.join(urls)}, {args.workers} workers")
         figures = asyncio.run(run(args, topo, urls, pids))
         report(args, figures)
+        if args.dump:
+            dump(args.dump, figures)
         ran_cleanly = not figures["failures"] and not figures["errors"]
         if args.profile:
             print(f"profiles (py-spy raw stacks, see bench/pyspy_top.py): {topo.tmp}/profile-*.txt")
