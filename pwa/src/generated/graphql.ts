@@ -110,6 +110,27 @@ export type AuthSignOutMutation = { authSignOut:
     | { __typename: 'ValidationError', code: string, message: string }
    };
 
+export type AuthStaffSignInMutationVariables = Exact<{
+  username: string;
+  password: string;
+}>;
+
+
+export type AuthStaffSignInMutation = { authStaffSignIn:
+    | { __typename: 'AuthError', code: string, message: string }
+    | { __typename: 'ConflictError', code: string, message: string }
+    | { __typename: 'NotAllowedError', code: string, message: string }
+    | { __typename: 'NotFoundError', code: string, message: string }
+    | { __typename: 'RateLimitedError', retryAfter: number, code: string, message: string }
+    | { __typename: 'SignInSuccess', token: string, expiresAt: string, mustChangePassword: boolean }
+    | { __typename: 'ValidationError', field: string | null, code: string, message: string }
+   };
+
+export type MeRoleQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type MeRoleQuery = { me: { kind: string, role: string, roleLabel: string, name: string, regionCode: string | null, mustChangePassword: boolean } };
+
 export type AidItemsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
@@ -474,6 +495,40 @@ export const AuthSignOutDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<AuthSignOutMutation, AuthSignOutMutationVariables>;
+export const AuthStaffSignInDocument = new TypedDocumentString(`
+    mutation AuthStaffSignIn($username: String!, $password: String!) {
+  authStaffSignIn(username: $username, password: $password) {
+    __typename
+    ... on SignInSuccess {
+      token
+      expiresAt
+      mustChangePassword
+    }
+    ... on RateLimitedError {
+      retryAfter
+    }
+    ... on ValidationError {
+      field
+    }
+    ... on Error {
+      code
+      message
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<AuthStaffSignInMutation, AuthStaffSignInMutationVariables>;
+export const MeRoleDocument = new TypedDocumentString(`
+    query MeRole {
+  me {
+    kind
+    role
+    roleLabel
+    name
+    regionCode
+    mustChangePassword
+  }
+}
+    `) as unknown as TypedDocumentString<MeRoleQuery, MeRoleQueryVariables>;
 export const AidItemsDocument = new TypedDocumentString(`
     query AidItems {
   aidItems {

@@ -5,6 +5,10 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import zhCN from './zh-CN.json'
 import enUS from './en-US.json'
+import staffZh from './staff/zh-CN.json'
+import staffEn from './staff/en-US.json'
+import analyticsZh from './analytics/zh-CN.json'
+import analyticsEn from './analytics/en-US.json'
 
 function keys(o: object, prefix = ''): string[] {
   return Object.entries(o).flatMap(([k, v]) => (v && typeof v === 'object' ? keys(v, `${prefix}${k}.`) : [`${prefix}${k}`]))
@@ -32,6 +36,13 @@ function withoutComments(text: string): string {
 describe('locales', () => {
   it('en-US has exactly the keys of zh-CN', () => {
     expect(keys(enUS).sort()).toEqual(keys(zhCN).sort())
+  })
+
+  it('each lazily loaded namespace has the same keys in both languages and does not clash with the base', () => {
+    for (const [name, zh, en] of [['staff', staffZh, staffEn], ['analytics', analyticsZh, analyticsEn]] as const) {
+      expect(keys(en).sort()).toEqual(keys(zh).sort())
+      expect(Object.keys(zhCN)).not.toContain(name)
+    }
   })
 
   it('no .vue or .ts file outside the locale files contains Chinese text', () => {

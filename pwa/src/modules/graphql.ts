@@ -62,7 +62,7 @@ export function authHeader(): Record<string, string> {
 export async function request<R, V>(
   doc: TypedDocumentString<R, V>,
   variables?: V,
-  { timeoutMs = QUERY_TIMEOUT_MS }: { timeoutMs?: number } = {},
+  { timeoutMs = QUERY_TIMEOUT_MS, token }: { timeoutMs?: number; token?: string } = {},
 ): Promise<R> {
   const controller = new AbortController()
   const timer = setTimeout(() => controller.abort(), timeoutMs)
@@ -70,7 +70,11 @@ export async function request<R, V>(
   try {
     response = await fetch(GRAPHQL_PATH, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...authHeader() },
+      headers: {
+        'Content-Type': 'application/json',
+        Accept: 'application/json',
+        ...(token ? { Authorization: `Bearer ${token}` } : authHeader()),
+      },
       body: JSON.stringify({ query: doc.toString(), variables: variables ?? {} }),
       signal: controller.signal,
     })

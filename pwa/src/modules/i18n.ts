@@ -17,11 +17,43 @@ export const i18n = createI18n<[Messages], Locale, false>({
   fallbackWarn: false,
 })
 
+/**
+ * Message namespaces that only some pages need (the staff side, the analytics dashboard) live in
+ * `locales/<namespace>/<locale>.json` and are loaded with those pages, so the citizens' first screen
+ * does not carry them. They are merged under their namespace: `t('staff.queue.title')`.
+ */
+export type Namespace = 'staff' | 'analytics'
+const loadedNamespaces = new Set<Namespace>()
+const namespaceLoaders: Record<Namespace, Record<Locale, () => Promise<{ default: object }>>> = {
+  staff: {
+    'zh-CN': () => import('@/locales/staff/zh-CN.json'),
+    'en-US': () => import('@/locales/staff/en-US.json'),
+  },
+  analytics: {
+    'zh-CN': () => import('@/locales/analytics/zh-CN.json'),
+    'en-US': () => import('@/locales/analytics/en-US.json'),
+  },
+}
+
+async function mergeNamespace(namespace: Namespace, locale: Locale): Promise<void> {
+  const messages = (await namespaceLoaders[namespace][locale]()).default
+  i18n.global.mergeLocaleMessage(locale, { [namespace]: messages } as unknown as Messages)
+}
+
+/** Loads a namespace's messages for zh-CN (the fallback) and the current language, once. */
+export async function loadNamespace(namespace: Namespace): Promise<void> {
+  if (loadedNamespaces.has(namespace)) return
+  const locale = i18n.global.locale.value as Locale
+  await Promise.all([mergeNamespace(namespace, 'zh-CN'), ...(locale === 'zh-CN' ? [] : [mergeNamespace(namespace, locale)])])
+  loadedNamespaces.add(namespace)
+}
+
 /** Switches the language, loading its messages first. */
 export async function setLocale(locale: Locale): Promise<void> {
   if (!i18n.global.availableLocales.includes(locale)) {
     const messages = (await import('@/locales/en-US.json')).default
     i18n.global.setLocaleMessage(locale, messages as unknown as Messages)
+    await Promise.all([...loadedNamespaces].map((namespace) => mergeNamespace(namespace, locale)))
   }
   i18n.global.locale.value = locale
   document.documentElement.lang = locale

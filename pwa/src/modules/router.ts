@@ -3,12 +3,19 @@ import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import HomePage from '@/pages/HomePage.vue'
 import { useSessionStore } from '@/features/accounts/session'
 import { CaseDetailDocument } from '@/generated/graphql'
+import { staffRoutes } from '@/features/staff/routes'
+import { analyticsRoutes } from '@/features/analytics/routes'
 import { fetchQuery } from './graphql'
+import { loadNamespace, type Namespace } from './i18n'
 
 declare module 'vue-router' {
   interface RouteMeta {
     auth?: boolean
     tabs?: boolean
+    /** staff pages: only a signed-in staff member (of one of these roles, when given) */
+    staff?: boolean | string[]
+    /** message namespaces the page needs, loaded before it shows */
+    messages?: Namespace[]
   }
 }
 
@@ -27,6 +34,8 @@ const routes: RouteRecordRaw[] = [
   { path: '/cases', name: 'cases', component: () => import('@/pages/CasesPage.vue'), meta: { auth: true, tabs: true } },
   { path: '/cases/:id', name: 'case', component: () => import('@/pages/CasePage.vue'), props: true, meta: { auth: true } },
   { path: '/profile', name: 'profile', component: () => import('@/pages/ProfilePage.vue'), meta: { auth: true, tabs: true } },
+  ...staffRoutes,
+  ...analyticsRoutes,
   { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('@/pages/NotFoundPage.vue') },
 ]
 
@@ -38,10 +47,16 @@ export const router = createRouter({
   },
 })
 
-router.beforeEach((to) => {
-  if (to.meta.auth && !useSessionStore().signedIn) {
+router.beforeEach(async (to) => {
+  const session = useSessionStore()
+  if (to.meta.staff) {
+    if (!session.isStaff) return { name: 'staff-signin', query: { next: to.fullPath } }
+    const roles = Array.isArray(to.meta.staff) ? to.meta.staff : null
+    if (roles && !roles.includes(session.role ?? '')) return { name: 'staff-home' }
+  } else if (to.meta.auth && !session.signedIn) {
     return { name: 'signin', query: { next: to.fullPath } }
   }
+  if (to.meta.messages) await Promise.all(to.meta.messages.map(loadNamespace))
   // ask for the case while the page's code is still loading: one round trip less on a slow network
   if (to.name === 'case' && typeof to.params.id === 'string') {
     void fetchQuery(CaseDetailDocument, { id: to.params.id }, 'user').catch(() => undefined)
