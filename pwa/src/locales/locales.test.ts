@@ -7,6 +7,8 @@ import zhCN from './zh-CN.json'
 import enUS from './en-US.json'
 import staffZh from './staff/zh-CN.json'
 import staffEn from './staff/en-US.json'
+import fieldworkZh from './fieldwork/zh-CN.json'
+import fieldworkEn from './fieldwork/en-US.json'
 import analyticsZh from './analytics/zh-CN.json'
 import analyticsEn from './analytics/en-US.json'
 
@@ -39,7 +41,7 @@ describe('locales', () => {
   })
 
   it('each lazily loaded namespace has the same keys in both languages and does not clash with the base', () => {
-    for (const [name, zh, en] of [['staff', staffZh, staffEn], ['analytics', analyticsZh, analyticsEn]] as const) {
+    for (const [name, zh, en] of [['staff', staffZh, staffEn], ['fieldwork', fieldworkZh, fieldworkEn], ['analytics', analyticsZh, analyticsEn]] as const) {
       expect(keys(en).sort()).toEqual(keys(zh).sort())
       expect(Object.keys(zhCN)).not.toContain(name)
     }

@@ -22,12 +22,16 @@ export const i18n = createI18n<[Messages], Locale, false>({
  * `locales/<namespace>/<locale>.json` and are loaded with those pages, so the citizens' first screen
  * does not carry them. They are merged under their namespace: `t('staff.queue.title')`.
  */
-export type Namespace = 'staff' | 'analytics'
+export type Namespace = 'staff' | 'fieldwork' | 'analytics'
 const loadedNamespaces = new Set<Namespace>()
 const namespaceLoaders: Record<Namespace, Record<Locale, () => Promise<{ default: object }>>> = {
   staff: {
     'zh-CN': () => import('@/locales/staff/zh-CN.json'),
     'en-US': () => import('@/locales/staff/en-US.json'),
+  },
+  fieldwork: {
+    'zh-CN': () => import('@/locales/fieldwork/zh-CN.json'),
+    'en-US': () => import('@/locales/fieldwork/en-US.json'),
   },
   analytics: {
     'zh-CN': () => import('@/locales/analytics/zh-CN.json'),

@@ -1,5 +1,6 @@
 // The staff side (管理端): its pages load on demand with the `staff` message namespace.
 import type { RouteRecordRaw } from 'vue-router'
+import { fieldRoutes } from './field/routes'
 
 export const staffRoutes: RouteRecordRaw[] = [
   {
@@ -14,4 +15,5 @@ export const staffRoutes: RouteRecordRaw[] = [
     component: () => import('./pages/StaffHomePage.vue'),
     meta: { staff: true, messages: ['staff'] },
   },
+  ...fieldRoutes,
 ]
