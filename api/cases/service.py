@@ -137,12 +137,16 @@ async def submit(actor: Actor, data: SubmitInput) -> Case:
 
 
 def _draft_start(value: datetime | None, now: datetime) -> datetime | None:
+    """When the draft began, as the phone says; only a figure for analytics (time to apply).
+
+    A phone whose clock is wrong must not stop anyone's application: an implausible value (ahead of
+    the server by more than 5 minutes, or older than 90 days) is not recorded rather than refused."""
     if value is None:
         return None
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     if value > now + timedelta(minutes=5) or value < now - timedelta(days=90):
-        raise ValidationError("草稿开始时间无效", code="draft_started_at_invalid", field="draftStartedAt")
+        return None
     return min(value, now)
 
 

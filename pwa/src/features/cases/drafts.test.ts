@@ -23,6 +23,25 @@ describe('draft store', () => {
     expect(again.drafts.gaoling.form).toEqual({ remarks: '独自居住' })
   })
 
+  it('marks when the first answer was saved (time to apply) and keeps that mark across later answers and reloads', async () => {
+    const drafts = useDraftStore()
+    await drafts.load(ME)
+    const draft = await drafts.open('gaoling')
+    expect(draft.firstAnsweredAt).toBeUndefined()
+    draft.profile.name = '张桂兰'
+    await drafts.flushWrites()
+    const first = draft.firstAnsweredAt
+    expect(first).toBeGreaterThanOrEqual(draft.createdAt)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    draft.form.remarks = '独自居住'
+    await drafts.flushWrites()
+
+    await reloadApp()
+    const again = useDraftStore()
+    await again.load(ME)
+    expect(again.drafts.gaoling.firstAnsweredAt).toBe(first)
+  })
+
   it('keeps the last of many quick edits', async () => {
     const drafts = useDraftStore()
     await drafts.load(ME)

@@ -69,7 +69,10 @@ export const useDraftStore = defineStore('drafts', () => {
       watch(
         () => drafts.value[itemCode],
         (draft) => {
-          if (draft) void persist(itemCode)
+          if (!draft) return
+          // the first change after the draft was opened is the first answer: time to apply starts here
+          if (draft.firstAnsweredAt === undefined) draft.firstAnsweredAt = Date.now()
+          void persist(itemCode)
         },
         { deep: true, flush: 'sync' },
       ),

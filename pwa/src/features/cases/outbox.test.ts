@@ -101,8 +101,15 @@ describe('offline outbox', () => {
     const sent = outbox.byKey(entry.key)
     expect(sent?.state).toBe('submitted')
     expect(sent?.caseNumber).toBe('DC2026-000001')
+    expect(draft.firstAnsweredAt).toBeGreaterThanOrEqual(draft.createdAt)
     expect(server.submits).toEqual([
-      { itemCode: 'gaoling', submissionKey: draft.submissionKey, form: { livingArrangement: 'alone' }, materialIds: ['m-1'] },
+      {
+        itemCode: 'gaoling',
+        submissionKey: draft.submissionKey,
+        form: { livingArrangement: 'alone' },
+        materialIds: ['m-1'],
+        draftStartedAt: new Date(draft.firstAnsweredAt as number).toISOString(),
+      },
     ])
   })
 

@@ -13,6 +13,8 @@ export interface SubmitRequest {
   submissionKey: string
   form: Record<string, unknown>
   materialIds: string[]
+  /** when the first answer of the draft was saved (ISO), for the time-to-apply figure */
+  draftStartedAt?: string | null
 }
 
 /** What the outbox needs from the server; the app's implementation is `transport.ts`. */
@@ -174,6 +176,7 @@ export const useOutboxStore = defineStore('outbox', () => {
         submissionKey: entry.key,
         form: draft.form,
         materialIds: draft.files.map((f) => f.materialId as string),
+        draftStartedAt: new Date(draft.firstAnsweredAt ?? draft.createdAt).toISOString(),
       })
       entry.state = 'submitted'
       entry.caseId = result.caseId

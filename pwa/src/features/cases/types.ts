@@ -59,6 +59,8 @@ export interface Draft {
   consent: boolean
   createdAt: number
   updatedAt: number
+  /** when the first answer was saved: the start of "time to apply" (absent until then) */
+  firstAnsweredAt?: number
 }
 
 /** 待上传 / 上传中 / 已提交 / 失败 */
