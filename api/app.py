@@ -13,6 +13,7 @@ from starlette.requests import HTTPConnection
 
 from api.accounts.sms import configure_sms
 from api.analytics.routes import router as analytics_router
+from api.audit import service as audit
 from api.disbursements.routes import router as disbursements_router
 from api.graphql.context import bearer_token, build_context
 from api.graphql.schema import build_schema
@@ -21,6 +22,7 @@ from api.kit.broker import configure_broker
 from api.kit.crypto import configure_cipher
 from api.kit.db import close_db, init_db, unit_of_work
 from api.kit.http import BodySizeLimit
+from api.kit.requests import RequestContext, current_request_id
 from api.kit.static import mount_pwa
 from api.kit.storage import configure_store
 from api.materials.routes import router as materials_router
@@ -77,7 +79,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
 
     async def get_context(request: HTTPConnection):
         # a WebSocket signs in later, with the token of its connection_init (GraphQLRoute.on_ws_connect)
-        return await build_context(bearer_token(request.headers), request.headers.get("x-request-id"))
+        return await build_context(bearer_token(request.headers), current_request_id())
 
     graphql = GraphQLRoute(build_schema(settings), context_getter=get_context,
                            graphql_ide="graphiql" if settings.is_development else None,
@@ -101,10 +103,13 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        request_id = uuid.uuid4().hex[:16]
+        request_id = current_request_id() or uuid.uuid4().hex[:16]
         log.exception("unexpected error, request %s", request_id)
         return JSONResponse({"error": {"code": "internal_error", "message": "系统繁忙，请稍后再试",
                                        "requestId": request_id}}, status_code=500)
+
+    # outermost: every request, GraphQL or not, gets an id and has its audit entries written before it answers
+    app.add_middleware(RequestContext, finish=audit.flush, trust_forwarded=settings.trust_forwarded_for)
 
     return app
 

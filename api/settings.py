@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     page_size_max: int = 100
     withdraw_grace_minutes: int = 10
     cors_origins: list[str] = Field(default_factory=list)
+    # Behind a reverse proxy that sets X-Forwarded-For: take the client's address from it (rate limits, audit log).
+    trust_forwarded_for: bool = False
     # The provincial elderly-allowance system (province_sim in development and tests).
     county_code: str = "511703"
     public_base_url: str = "http://127.0.0.1:8000"

@@ -18,7 +18,7 @@ from api.kit.storage import configure_store
 from api.settings import Settings, use_settings
 
 BACKENDS = [b for b in os.environ.get("TEST_DATABASES", "sqlite,postgres").split(",") if b]
-TABLES = ["payment_line", "payment_batch", "satisfaction", "province_nonce", "province_sync", "outbox_message", "case_event", "material", "aid_case", "household_member", "applicant", "auth_session", "otp_code",
+TABLES = ["access_log", "payment_line", "payment_batch", "satisfaction", "province_nonce", "province_sync", "outbox_message", "case_event", "material", "aid_case", "household_member", "applicant", "auth_session", "otp_code",
           "citizen_account", "staff_account", "aid_item", "region"]
 
 

@@ -15,12 +15,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from api.accounts import repository
 from api.accounts.models import StaffAccount
 from api.accounts.sms import get_sms
+from api.audit import service as audit
 from api.kit import clock
 from api.kit.actors import ROLE_LEVELS, STAFF_ROLES, Actor
 from api.kit.crypto import new_token, token_hash
 from api.kit.db import after_commit
 from api.kit.errors import AuthError, ConflictError, NotAllowedError, RateLimitedError, ValidationError
-from api.kit.phones import normalize_phone
+from api.kit.phones import mask_phone, normalize_phone
 from api.regions import service as regions
 from api.settings import Settings, get_settings
 
@@ -72,17 +73,17 @@ async def sign_in_with_code(phone: str, code: str) -> SignInResult:
     now = clock.now()
     otp = await repository.latest_code(phone)
     if otp is None or otp.used_at is not None:
-        raise AuthError("请先获取验证码", code="otp_missing")
+        raise _failed(AuthError("请先获取验证码", code="otp_missing"), phone=phone)
     if otp.expires_at <= now:
-        raise AuthError("验证码已过期，请重新获取", code="otp_expired")
+        raise _failed(AuthError("验证码已过期，请重新获取", code="otp_expired"), phone=phone)
     if otp.attempts >= s.otp_max_attempts:
-        raise AuthError("验证码错误次数过多，请重新获取", code="otp_locked")
+        raise _failed(AuthError("验证码错误次数过多，请重新获取", code="otp_locked"), phone=phone)
     if not hmac.compare_digest(otp.code_hash, _code_hash(phone, code)):
         otp.attempts += 1
         await otp.save(update_fields=["attempts"])
         left = s.otp_max_attempts - otp.attempts
         message = f"验证码不正确，还可尝试{left}次" if left else "验证码错误次数过多，请重新获取"
-        raise AuthError(message, code="otp_wrong" if left else "otp_locked", commit=True)
+        raise _failed(AuthError(message, code="otp_wrong" if left else "otp_locked", commit=True), phone=phone)
     otp.used_at = now
     await otp.save(update_fields=["used_at"])
     citizen = await repository.citizen_by_phone(phone)
@@ -93,7 +94,19 @@ async def sign_in_with_code(phone: str, code: str) -> SignInResult:
     from api.applicants import service as applicants
 
     await applicants.claim_profile_for(citizen.id, phone)
+    audit.note(Actor(kind="applicant", role="applicant", citizen_id=citizen.id), "sign_in",
+               applicant_id=await applicants.profile_id_of(citizen.id), name=mask_phone(phone))
     return await _open_session(kind="citizen", citizen_id=citizen.id, hours=s.applicant_session_hours)
+
+
+def _failed(error: AuthError, *, phone: str | None = None, username: str | None = None,
+            staff: StaffAccount | None = None) -> AuthError:
+    """Notes a failed sign-in in the audit log and returns the error to raise."""
+    actor = Actor(kind="staff" if staff else "anonymous", role=staff.role if staff else "anonymous",
+                  staff_id=staff.id if staff else None)
+    audit.note(actor, "sign_in_failed", name=username if username is not None else mask_phone(phone or ""),
+               detail=error.code)
+    return error
 
 
 async def _open_session(*, kind: str, hours: int, citizen_id: int | None = None,
@@ -116,28 +129,31 @@ async def sign_in_staff(username: str, password: str) -> SignInResult:
     staff = await repository.staff_by_username(username)
     if staff is None:
         # same answer as a wrong password: do not reveal which usernames exist
-        raise AuthError("用户名或密码不正确", code="bad_credentials")
+        raise _failed(AuthError("用户名或密码不正确", code="bad_credentials"), username=username)
     if staff.locked_until is not None and staff.locked_until > now:
         minutes = max(1, int((staff.locked_until - now).total_seconds() + 59) // 60)
-        raise AuthError(f"密码错误次数过多，账号已锁定，请在{minutes}分钟后再试", code="account_locked")
+        raise _failed(AuthError(f"密码错误次数过多，账号已锁定，请在{minutes}分钟后再试", code="account_locked"),
+                      username=username, staff=staff)
     if not _verify_password(staff.password_hash, password):
         staff.failed_logins += 1
         if staff.failed_logins >= s.login_max_failures:
             staff.failed_logins = 0
             staff.locked_until = now + timedelta(minutes=s.login_lock_minutes)
             await staff.save(update_fields=["failed_logins", "locked_until"])
-            raise AuthError(f"密码错误次数过多，账号已锁定{s.login_lock_minutes}分钟", code="account_locked",
-                            commit=True)
+            raise _failed(AuthError(f"密码错误次数过多，账号已锁定{s.login_lock_minutes}分钟", code="account_locked",
+                                    commit=True), username=username, staff=staff)
         await staff.save(update_fields=["failed_logins"])
         left = s.login_max_failures - staff.failed_logins
-        raise AuthError(f"用户名或密码不正确，再错{left}次账号将被锁定", code="bad_credentials", commit=True)
+        raise _failed(AuthError(f"用户名或密码不正确，再错{left}次账号将被锁定", code="bad_credentials", commit=True),
+                      username=username, staff=staff)
     if staff.disabled:
         # said only after the right password, so a guesser learns nothing about the account
-        raise AuthError("账号已停用，请联系系统管理员", code="account_disabled")
+        raise _failed(AuthError("账号已停用，请联系系统管理员", code="account_disabled"), username=username, staff=staff)
     staff.failed_logins = 0
     staff.locked_until = None
     staff.last_login_at = now
     await staff.save(update_fields=["failed_logins", "locked_until", "last_login_at"])
+    audit.note(_staff_actor(staff), "sign_in")
     return await _open_session(kind="staff", staff_id=staff.id, hours=s.staff_session_hours,
                                must_change_password=staff.must_change_password)
 
@@ -178,6 +194,11 @@ async def sign_out(token: str) -> None:
     if session is not None and session.revoked_at is None:
         session.revoked_at = clock.now()
         await session.save(update_fields=["revoked_at"])
+        if session.kind == "staff" and session.staff is not None:
+            audit.note(_staff_actor(session.staff), "sign_out")
+        else:
+            audit.note(Actor(kind="applicant", role="applicant", citizen_id=session.citizen_id), "sign_out",
+                       name=mask_phone(session.citizen.phone) if session.citizen else "")
 
 
 async def resolve_session(token: str | None) -> Actor | None:
@@ -192,8 +213,7 @@ async def resolve_session(token: str | None) -> Actor | None:
         staff = session.staff
         if staff is None or staff.disabled:
             return None
-        return Actor(kind="staff", role=staff.role, name=staff.display_name, staff_id=staff.id,
-                     region_code=staff.region_id, needs_password_change=staff.must_change_password)
+        return _staff_actor(staff)
     citizen = session.citizen
     if citizen is None:
         return None
@@ -202,6 +222,11 @@ async def resolve_session(token: str | None) -> Actor | None:
     applicant_id = await applicants.profile_id_of(citizen.id)
     return Actor(kind="applicant", role="applicant", name=citizen.phone, citizen_id=citizen.id,
                  applicant_id=applicant_id, phone=citizen.phone)
+
+
+def _staff_actor(staff: StaffAccount) -> Actor:
+    return Actor(kind="staff", role=staff.role, name=staff.display_name, staff_id=staff.id,
+                 region_code=staff.region_id, needs_password_change=staff.must_change_password)
 
 
 def _initial_password() -> str:

@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 
 from api.applicants import repository
 from api.applicants.models import Applicant, HouseholdMember
+from api.audit import service as audit
 from api.kit.actors import ROLES_SEEING_FULL_BANK, ROLES_SEEING_FULL_ID, Actor
 from api.kit.crypto import get_cipher
 from api.kit.errors import ConflictError, NotAllowedError, NotFoundError, ValidationError
@@ -220,8 +221,13 @@ async def search(actor: Actor, *, query: str | None, first: int, offset: int) ->
 
 def id_number_for(actor: Actor, person: Applicant | HouseholdMember, region_code: str) -> str:
     """Returns the whole ID number to those who need it, the masked form to everyone else."""
-    own = actor.is_applicant and actor.applicant_id == getattr(person, "applicant_id", getattr(person, "id", None))
+    owner_id = getattr(person, "applicant_id", getattr(person, "id", None))
+    own = actor.is_applicant and actor.applicant_id == owner_id
     if own or (actor.role in ROLES_SEEING_FULL_ID and actor.covers(region_code)):
+        if not own:
+            audit.note(actor, "id_number_read", applicant_id=owner_id,
+                       field="householdMember.idNumber" if isinstance(person, HouseholdMember) else "applicant.idNumber",
+                       detail=f"householdMember:{person.id}" if isinstance(person, HouseholdMember) else None)
         return get_cipher().decrypt(person.id_number_enc, context=ID_CONTEXT)
     return person.id_masked
 
@@ -232,6 +238,8 @@ def bank_account_for(actor: Actor, applicant: Applicant) -> str | None:
         return None
     own = actor.is_applicant and actor.applicant_id == applicant.id
     if own or (actor.role in ROLES_SEEING_FULL_BANK and actor.covers(applicant.region_id)):
+        if not own:
+            audit.note(actor, "bank_account_read", applicant_id=applicant.id, field="applicant.bankAccount")
         return get_cipher().decrypt(applicant.bank_account_enc, context=BANK_CONTEXT)
     return applicant.bank_masked
 

@@ -16,6 +16,7 @@ from api.aid_items.queries import AidItemQueries
 from api.analytics.queries import AnalyticsQueries
 from api.applicants.mutations import ApplicantMutations
 from api.applicants.queries import ApplicantQueries
+from api.audit.queries import AuditQueries
 from api.cases.mutations import CaseMutations
 from api.cases.queries import CaseQueries
 from api.cases.subscriptions import CaseSubscriptions
@@ -34,7 +35,7 @@ log = logging.getLogger("dachuan.graphql")
 
 @strawberry.type
 class Query(AccountQueries, RegionQueries, AidItemQueries, ApplicantQueries, CaseQueries, ProvinceQueries,
-            DisbursementQueries, AnalyticsQueries):
+            DisbursementQueries, AnalyticsQueries, AuditQueries):
     pass
 
 

@@ -20,6 +20,7 @@ MODEL_MODULES = [
     "api.province.models",
     "api.surveys.models",
     "api.disbursements.models",
+    "api.audit.models",
 ]
 
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import UploadFile
 
+from api.audit import service as audit
 from api.graphql.context import bearer_token
 from api.graphql.payloads import MAX_ID
 from api.kit.db import unit_of_work
@@ -93,6 +94,7 @@ async def download(material_id: str, request: Request) -> Response:
     except DomainError as e:
         return _error(e)
     data = await service.read(m)
+    audit.note(actor, "material_download", applicant_id=m.applicant_id, material_id=str(m.id), field=m.kind)
     return Response(data, media_type=m.content_type, headers={
         "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff",
         "Content-Disposition": f'inline; filename="{m.id}"'})

@@ -4,6 +4,30 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+/** Changes to an aid item; fields left out stay as they are. */
+export type AidItemUpdateInput = {
+  code: string;
+  description?: string | null | undefined;
+  enabled?: boolean | null | undefined;
+  form?: any;
+  materials?: any;
+  name?: string | null | undefined;
+  shortName?: string | null | undefined;
+  sortOrder?: number | null | undefined;
+  stageLimits?: any;
+};
+
+export type CaseFilterInput = {
+  channel?: Channel | null | undefined;
+  /** warning or overdue */
+  clock?: ClockState | null | undefined;
+  itemCodes?: Array<string> | null | undefined;
+  /** Only cases I applied for on someone's behalf. */
+  proxyByMe?: boolean;
+  regionCode?: string | null | undefined;
+  status?: Array<CaseStatus> | null | undefined;
+};
+
 /** Where a case stands. */
 export type CaseStatus =
   | 'ACCEPTED'
@@ -54,6 +78,17 @@ export type HouseholdMemberInput = {
   relation: string;
 };
 
+/** A home visit by two staff. */
+export type InvestigationInput = {
+  conclusion: string;
+  findings?: string;
+  investigators: Array<string>;
+  /** Photos of the visit, uploaded to the case beforehand. */
+  materialIds?: Array<string | number>;
+  place?: string;
+  visitedAt: string;
+};
+
 /** A real-name profile. */
 export type ProfileInput = {
   address: string;
@@ -65,6 +100,22 @@ export type ProfileInput = {
   /** The household-registration village or community. */
   regionCode: string;
 };
+
+/** 统计时间范围：按提交申请的日期（北京时间），含首尾两天，最长5年。 */
+export type StatsRangeInput = {
+  from: string;
+  to: string;
+};
+
+export type VerificationInput = {
+  householdMonthlyIncome?: string | null | undefined;
+  note?: string;
+  result: VerifyResult;
+};
+
+export type VerifyResult =
+  | 'FAIL'
+  | 'PASS';
 
 export type AuthCodeRequestMutationVariables = Exact<{
   phone: string;
@@ -135,6 +186,68 @@ export type AidItemsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
 export type AidItemsQuery = { aidItems: Array<{ id: string, code: string, name: string, shortName: string, nameEn: string, description: string, route: Array<string>, stageLimits: any, noticeDays: number, payment: string | null, syncsToProvince: boolean, emergencyAllowed: boolean, wholeCaseWorkingDays: number | null, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }> };
+
+export type StatsNumberFieldsFragment = { value: number | null, display: string, suppressed: boolean };
+
+export type StatsCountFieldsFragment = { count: number | null, display: string, suppressed: boolean };
+
+export type StatsKeyFieldsFragment = { dimension: string, code: string, name: string };
+
+export type ProcessingTimeFieldsFragment = { stage: string, label: string, count: number | null, display: string, suppressed: boolean, keys: Array<{ dimension: string, code: string, name: string }>, medianWorkingDays: { value: number | null, display: string, suppressed: boolean }, p90WorkingDays: { value: number | null, display: string, suppressed: boolean }, overLimitShare: { value: number | null, display: string, suppressed: boolean }, overWarningShare: { value: number | null, display: string, suppressed: boolean } };
+
+export type SatisfactionFieldsFragment = { count: number | null, display: string, suppressed: boolean, keys: Array<{ dimension: string, code: string, name: string }>, ratings: Array<{ count: number | null, display: string, suppressed: boolean }>, averageRating: { value: number | null, display: string, suppressed: boolean }, averageEase: { value: number | null, display: string, suppressed: boolean } };
+
+export type TimeToApplyFieldsFragment = { count: number | null, display: string, suppressed: boolean, keys: Array<{ dimension: string, code: string, name: string }>, medianMinutes: { value: number | null, display: string, suppressed: boolean }, p90Minutes: { value: number | null, display: string, suppressed: boolean } };
+
+export type StatsMonthlyQueryVariables = Exact<{
+  range: StatsRangeInput;
+}>;
+
+
+export type StatsMonthlyQuery = { statsCaseCounts: { cells: Array<{ count: number | null, display: string, suppressed: boolean, keys: Array<{ dimension: string, code: string, name: string }> }>, total: { count: number | null, display: string, suppressed: boolean } } };
+
+export type StatsFunnelStepsQueryVariables = Exact<{
+  range: StatsRangeInput;
+}>;
+
+
+export type StatsFunnelStepsQuery = { statsFunnel: { steps: Array<{ step: string, label: string, count: number | null, display: string, suppressed: boolean }>, dropOuts: Array<{ step: string, label: string, count: number | null, display: string, suppressed: boolean }> } };
+
+export type StatsStageTimesQueryVariables = Exact<{
+  range: StatsRangeInput;
+}>;
+
+
+export type StatsStageTimesQuery = { statsProcessingTimes: Array<{ stage: string, label: string, count: number | null, display: string, suppressed: boolean, keys: Array<{ dimension: string, code: string, name: string }>, medianWorkingDays: { value: number | null, display: string, suppressed: boolean }, p90WorkingDays: { value: number | null, display: string, suppressed: boolean }, overLimitShare: { value: number | null, display: string, suppressed: boolean }, overWarningShare: { value: number | null, display: string, suppressed: boolean } }> };
+
+export type StatsTownshipLeagueQueryVariables = Exact<{
+  range: StatsRangeInput;
+}>;
+
+
+export type StatsTownshipLeagueQuery = { finished: Array<{ stage: string, label: string, count: number | null, display: string, suppressed: boolean, keys: Array<{ dimension: string, code: string, name: string }>, medianWorkingDays: { value: number | null, display: string, suppressed: boolean }, p90WorkingDays: { value: number | null, display: string, suppressed: boolean }, overLimitShare: { value: number | null, display: string, suppressed: boolean }, overWarningShare: { value: number | null, display: string, suppressed: boolean } }>, running: Array<{ count: number | null, display: string, suppressed: boolean, keys: Array<{ dimension: string, code: string, name: string }>, overdue: { count: number | null, display: string, suppressed: boolean }, overdueShare: { value: number | null, display: string, suppressed: boolean } }> };
+
+export type StatsSatisfactionByChannelQueryVariables = Exact<{
+  range: StatsRangeInput;
+}>;
+
+
+export type StatsSatisfactionByChannelQuery = { statsSatisfaction: Array<{ count: number | null, display: string, suppressed: boolean, keys: Array<{ dimension: string, code: string, name: string }>, ratings: Array<{ count: number | null, display: string, suppressed: boolean }>, averageRating: { value: number | null, display: string, suppressed: boolean }, averageEase: { value: number | null, display: string, suppressed: boolean } }> };
+
+export type StatsProvinceSyncDaysQueryVariables = Exact<{
+  range: StatsRangeInput;
+}>;
+
+
+export type StatsProvinceSyncDaysQuery = { statsProvinceSync: Array<{ day: string, count: number | null, display: string, suppressed: boolean, decided: { count: number | null, display: string, suppressed: boolean }, medianMinutes: { value: number | null, display: string, suppressed: boolean }, p90Minutes: { value: number | null, display: string, suppressed: boolean }, failed: { count: number | null, display: string, suppressed: boolean }, failedAttempts: { count: number | null, display: string, suppressed: boolean }, deadLetters: { count: number | null, display: string, suppressed: boolean } }> };
+
+export type StatsReviewQueryVariables = Exact<{
+  range: StatsRangeInput;
+  commentsPerTownship: number;
+}>;
+
+
+export type StatsReviewQuery = { statsReviewReport: { from: string, to: string, total: { count: number | null, display: string, suppressed: boolean }, channelMix: Array<{ count: number | null, display: string, suppressed: boolean, keys: Array<{ dimension: string, code: string, name: string }>, share: { value: number | null, display: string, suppressed: boolean } }>, timeToApply: Array<{ count: number | null, display: string, suppressed: boolean, keys: Array<{ dimension: string, code: string, name: string }>, medianMinutes: { value: number | null, display: string, suppressed: boolean }, p90Minutes: { value: number | null, display: string, suppressed: boolean } }>, timeToDecide: Array<{ stage: string, label: string, count: number | null, display: string, suppressed: boolean, keys: Array<{ dimension: string, code: string, name: string }>, medianWorkingDays: { value: number | null, display: string, suppressed: boolean }, p90WorkingDays: { value: number | null, display: string, suppressed: boolean }, overLimitShare: { value: number | null, display: string, suppressed: boolean }, overWarningShare: { value: number | null, display: string, suppressed: boolean } }>, overdue: Array<{ stage: string, label: string, count: number | null, display: string, suppressed: boolean, keys: Array<{ dimension: string, code: string, name: string }>, medianWorkingDays: { value: number | null, display: string, suppressed: boolean }, p90WorkingDays: { value: number | null, display: string, suppressed: boolean }, overLimitShare: { value: number | null, display: string, suppressed: boolean }, overWarningShare: { value: number | null, display: string, suppressed: boolean } }>, satisfaction: Array<{ count: number | null, display: string, suppressed: boolean, keys: Array<{ dimension: string, code: string, name: string }>, ratings: Array<{ count: number | null, display: string, suppressed: boolean }>, averageRating: { value: number | null, display: string, suppressed: boolean }, averageEase: { value: number | null, display: string, suppressed: boolean } }>, comments: Array<{ count: number | null, display: string, suppressed: boolean, comments: Array<string>, keys: Array<{ dimension: string, code: string, name: string }> }> } };
 
 export type MemberFieldsFragment = { id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string };
 
@@ -275,6 +388,501 @@ export type CaseProgressSubscriptionVariables = Exact<{
 
 export type CaseProgressSubscription = { caseProgress: { seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorRoleLabel: string, comment: string, createdAt: string } };
 
+export type FieldApplicantFieldsFragment = { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, claimed: boolean, address: string, regionCode: string, bankName: string | null, bankAccount: string | null, region: { code: string, name: string, parentCode: string | null } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> };
+
+export type FieldProxyCaseFieldsFragment = { id: string, number: string, status: CaseStatus, statusLabel: string, submittedAt: string, lastSeq: number, item: { code: string, shortName: string }, applicant: { id: string, name: string }, clock: { dueAt: string | null, state: ClockState } };
+
+export type FieldApplicantsQueryVariables = Exact<{
+  query?: string | null | undefined;
+  first: number;
+}>;
+
+
+export type FieldApplicantsQuery = { applicants: Array<{ id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, claimed: boolean, address: string, regionCode: string, bankName: string | null, bankAccount: string | null, region: { code: string, name: string, parentCode: string | null } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }> };
+
+export type FieldApplicantQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type FieldApplicantQuery = { applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, claimed: boolean, address: string, regionCode: string, bankName: string | null, bankAccount: string | null, region: { code: string, name: string, parentCode: string | null } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> } };
+
+export type FieldApplicantRegisterMutationVariables = Exact<{
+  input: ProfileInput;
+}>;
+
+
+export type FieldApplicantRegisterMutation = { applicantRegister:
+    | { __typename: 'ApplicantSuccess', applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, claimed: boolean, address: string, regionCode: string, bankName: string | null, bankAccount: string | null, region: { code: string, name: string, parentCode: string | null } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> } }
+    | { __typename: 'AuthError', code: string, message: string }
+    | { __typename: 'ConflictError', field: string | null, code: string, message: string }
+    | { __typename: 'NotAllowedError', code: string, message: string }
+    | { __typename: 'NotFoundError', code: string, message: string }
+    | { __typename: 'RateLimitedError', code: string, message: string }
+    | { __typename: 'ValidationError', field: string | null, code: string, message: string }
+   };
+
+export type FieldHouseholdSetMutationVariables = Exact<{
+  applicantId: string | number;
+  members: Array<HouseholdMemberInput> | HouseholdMemberInput;
+}>;
+
+
+export type FieldHouseholdSetMutation = { householdSet:
+    | { __typename: 'ApplicantSuccess', applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, claimed: boolean, address: string, regionCode: string, bankName: string | null, bankAccount: string | null, region: { code: string, name: string, parentCode: string | null } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> } }
+    | { __typename: 'AuthError', code: string, message: string }
+    | { __typename: 'ConflictError', code: string, message: string }
+    | { __typename: 'NotAllowedError', code: string, message: string }
+    | { __typename: 'NotFoundError', code: string, message: string }
+    | { __typename: 'RateLimitedError', code: string, message: string }
+    | { __typename: 'ValidationError', field: string | null, code: string, message: string }
+   };
+
+export type FieldProxySubmitMutationVariables = Exact<{
+  input: CaseSubmitInput;
+}>;
+
+
+export type FieldProxySubmitMutation = { caseSubmit:
+    | { __typename: 'AuthError', code: string, message: string }
+    | { __typename: 'CaseSuccess', case: { id: string, number: string, status: CaseStatus, statusLabel: string, submittedAt: string, lastSeq: number, item: { code: string, shortName: string }, applicant: { id: string, name: string }, clock: { dueAt: string | null, state: ClockState } } }
+    | { __typename: 'ConflictError', field: string | null, code: string, message: string }
+    | { __typename: 'NotAllowedError', code: string, message: string }
+    | { __typename: 'NotFoundError', code: string, message: string }
+    | { __typename: 'RateLimitedError', code: string, message: string }
+    | { __typename: 'ValidationError', field: string | null, code: string, message: string }
+   };
+
+export type FieldProxyCasesQueryVariables = Exact<{
+  after?: string | null | undefined;
+}>;
+
+
+export type FieldProxyCasesQuery = { cases: { edges: Array<{ node: { id: string, number: string, status: CaseStatus, statusLabel: string, submittedAt: string, lastSeq: number, item: { code: string, shortName: string }, applicant: { id: string, name: string }, clock: { dueAt: string | null, state: ClockState } } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type FieldVisitCaseQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type FieldVisitCaseQuery = { case: { id: string, number: string, status: CaseStatus, statusLabel: string, availableActions: Array<string>, investigation: any, item: { code: string, shortName: string }, applicant: { id: string, name: string, address: string, members: Array<{ id: string, name: string, relation: string, monthlyIncome: string }> } } };
+
+export type FieldStaffMeQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type FieldStaffMeQuery = { me: { kind: string, role: string, roleLabel: string, name: string, regionCode: string | null } };
+
+export type FieldInvestigateMutationVariables = Exact<{
+  caseId: string | number;
+  input: InvestigationInput;
+  clientKey?: string | null | undefined;
+}>;
+
+
+export type FieldInvestigateMutation = { caseInvestigate:
+    | { __typename: 'AuthError', code: string, message: string }
+    | { __typename: 'CaseSuccess', case: { id: string, status: CaseStatus, statusLabel: string, lastSeq: number } }
+    | { __typename: 'ConflictError', field: string | null, code: string, message: string }
+    | { __typename: 'NotAllowedError', code: string, message: string }
+    | { __typename: 'NotFoundError', code: string, message: string }
+    | { __typename: 'RateLimitedError', code: string, message: string }
+    | { __typename: 'ValidationError', field: string | null, code: string, message: string }
+   };
+
+export type FieldWorkQueueSubscriptionVariables = Exact<{ [key: string]: never; }>;
+
+
+export type FieldWorkQueueSubscription = { workQueue: { caseId: string, number: string, status: CaseStatus, action: string, seq: number, itemCode: string, inQueue: boolean } };
+
+export type FieldPaymentBatchesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type FieldPaymentBatchesQuery = { paymentBatches: Array<{ id: string, month: string, createdAt: string, exportedAt: string | null, downloadUrl: string }> };
+
+export type FieldPaymentLinesQueryVariables = Exact<{
+  batchId: string | number;
+}>;
+
+
+export type FieldPaymentLinesQuery = { paymentLines: Array<{ id: string, caseId: string, caseNumber: string, recipientName: string, bankName: string | null, bankAccountMasked: string | null, month: string, amount: string, status: string, failureReason: string | null, paidAt: string | null }> };
+
+export type FieldPaymentBatchBuildMutationVariables = Exact<{
+  month: string;
+}>;
+
+
+export type FieldPaymentBatchBuildMutation = { paymentBatchBuild:
+    | { __typename: 'AuthError', code: string, message: string }
+    | { __typename: 'ConflictError', field: string | null, code: string, message: string }
+    | { __typename: 'NotAllowedError', code: string, message: string }
+    | { __typename: 'NotFoundError', code: string, message: string }
+    | { __typename: 'PaymentBatchSuccess', lines: number, total: string, batch: { id: string, month: string, createdAt: string, exportedAt: string | null, downloadUrl: string } }
+    | { __typename: 'RateLimitedError', code: string, message: string }
+    | { __typename: 'ValidationError', field: string | null, code: string, message: string }
+   };
+
+export type FieldPaymentLineMarkMutationVariables = Exact<{
+  lineId: string | number;
+  paid: boolean;
+  reason: string;
+}>;
+
+
+export type FieldPaymentLineMarkMutation = { paymentLineMark:
+    | { __typename: 'AuthError', code: string, message: string }
+    | { __typename: 'ConflictError', code: string, message: string }
+    | { __typename: 'NotAllowedError', code: string, message: string }
+    | { __typename: 'NotFoundError', code: string, message: string }
+    | { __typename: 'PaymentLineSuccess', lineId: string, status: string }
+    | { __typename: 'RateLimitedError', code: string, message: string }
+    | { __typename: 'ValidationError', field: string | null, code: string, message: string }
+   };
+
+export type FieldStaffAccountFieldsFragment = { id: string, username: string, displayName: string, role: string, roleLabel: string, regionCode: string, disabled: boolean, mustChangePassword: boolean, lockedUntil: string | null, lastLoginAt: string | null };
+
+export type FieldStaffAccountsQueryVariables = Exact<{
+  role?: string | null | undefined;
+  first: number;
+  offset: number;
+}>;
+
+
+export type FieldStaffAccountsQuery = { staffAccounts: Array<{ id: string, username: string, displayName: string, role: string, roleLabel: string, regionCode: string, disabled: boolean, mustChangePassword: boolean, lockedUntil: string | null, lastLoginAt: string | null }> };
+
+export type FieldCreateVillageWorkersMutationVariables = Exact<{
+  villageCodes: Array<string> | string;
+}>;
+
+
+export type FieldCreateVillageWorkersMutation = { staffCreateVillageWorkers:
+    | { __typename: 'AuthError', code: string, message: string }
+    | { __typename: 'ConflictError', field: string | null, code: string, message: string }
+    | { __typename: 'NotAllowedError', code: string, message: string }
+    | { __typename: 'NotFoundError', code: string, message: string }
+    | { __typename: 'RateLimitedError', code: string, message: string }
+    | { __typename: 'StaffCreateSuccess', credentials: Array<{ initialPassword: string, account: { id: string, username: string, displayName: string, role: string, roleLabel: string, regionCode: string, disabled: boolean, mustChangePassword: boolean, lockedUntil: string | null, lastLoginAt: string | null } }> }
+    | { __typename: 'ValidationError', field: string | null, code: string, message: string }
+   };
+
+export type FieldStaffPasswordResetMutationVariables = Exact<{
+  staffId: string | number;
+}>;
+
+
+export type FieldStaffPasswordResetMutation = { staffPasswordReset:
+    | { __typename: 'AuthError', code: string, message: string }
+    | { __typename: 'ConflictError', code: string, message: string }
+    | { __typename: 'NotAllowedError', code: string, message: string }
+    | { __typename: 'NotFoundError', code: string, message: string }
+    | { __typename: 'RateLimitedError', code: string, message: string }
+    | { __typename: 'StaffCreateSuccess', credentials: Array<{ initialPassword: string, account: { id: string, username: string, displayName: string, role: string, roleLabel: string, regionCode: string, disabled: boolean, mustChangePassword: boolean, lockedUntil: string | null, lastLoginAt: string | null } }> }
+    | { __typename: 'ValidationError', code: string, message: string }
+   };
+
+export type FieldStaffDisabledSetMutationVariables = Exact<{
+  staffId: string | number;
+  disabled: boolean;
+}>;
+
+
+export type FieldStaffDisabledSetMutation = { staffDisabledSet:
+    | { __typename: 'AuthError', code: string, message: string }
+    | { __typename: 'ConflictError', code: string, message: string }
+    | { __typename: 'NotAllowedError', code: string, message: string }
+    | { __typename: 'NotFoundError', code: string, message: string }
+    | { __typename: 'RateLimitedError', code: string, message: string }
+    | { __typename: 'StaffSuccess', account: { id: string, username: string, displayName: string, role: string, roleLabel: string, regionCode: string, disabled: boolean, mustChangePassword: boolean, lockedUntil: string | null, lastLoginAt: string | null } }
+    | { __typename: 'ValidationError', code: string, message: string }
+   };
+
+export type FieldAidItemsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type FieldAidItemsQuery = { aidItems: Array<{ id: string, code: string, name: string, shortName: string, description: string, enabled: boolean, route: Array<string>, stageLimits: any, noticeDays: number, wholeCaseWorkingDays: number | null }> };
+
+export type FieldAidItemUpdateMutationVariables = Exact<{
+  input: AidItemUpdateInput;
+}>;
+
+
+export type FieldAidItemUpdateMutation = { aidItemUpdate:
+    | { __typename: 'AidItemUpdateSuccess', item: { id: string, code: string, name: string, shortName: string, description: string, enabled: boolean, route: Array<string>, stageLimits: any, noticeDays: number, wholeCaseWorkingDays: number | null } }
+    | { __typename: 'AuthError', code: string, message: string }
+    | { __typename: 'ConflictError', field: string | null, code: string, message: string }
+    | { __typename: 'NotAllowedError', code: string, message: string }
+    | { __typename: 'NotFoundError', code: string, message: string }
+    | { __typename: 'RateLimitedError', code: string, message: string }
+    | { __typename: 'ValidationError', field: string | null, code: string, message: string }
+   };
+
+export type FieldRegionImportMutationVariables = Exact<{
+  csv: string;
+}>;
+
+
+export type FieldRegionImportMutation = { regionImport:
+    | { __typename: 'AuthError', code: string, message: string }
+    | { __typename: 'ConflictError', code: string, message: string }
+    | { __typename: 'NotAllowedError', code: string, message: string }
+    | { __typename: 'NotFoundError', code: string, message: string }
+    | { __typename: 'RateLimitedError', code: string, message: string }
+    | { __typename: 'RegionImportSuccess', imported: number }
+    | { __typename: 'ValidationError', field: string | null, code: string, message: string }
+   };
+
+export type FieldInvestigatingCasesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type FieldInvestigatingCasesQuery = { cases: { edges: Array<{ node: { id: string, number: string, status: CaseStatus, statusLabel: string, item: { code: string, shortName: string }, applicant: { id: string, name: string, address: string }, clock: { dueAt: string | null, state: ClockState } } }> } };
+
+export type StaffCaseRowFieldsFragment = { id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string }, applicant: { id: string, name: string }, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState } };
+
+export type StaffEventFieldsFragment = { seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any };
+
+export type StaffCaseFieldsFragment = { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState } };
+
+export type StaffMeQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type StaffMeQuery = { me: { kind: string, role: string, roleLabel: string, name: string, regionCode: string | null, mustChangePassword: boolean } };
+
+export type StaffCaseCountsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type StaffCaseCountsQuery = { caseCounts: Array<{ status: CaseStatus, total: number, warning: number, overdue: number }> };
+
+export type StaffCasesQueryVariables = Exact<{
+  filter?: CaseFilterInput | null | undefined;
+  first: number;
+  after?: string | null | undefined;
+}>;
+
+
+export type StaffCasesQuery = { cases: { edges: Array<{ node: { id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string }, applicant: { id: string, name: string }, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState } } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type StaffCaseQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type StaffCaseQuery = { case: { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState } } };
+
+export type StaffPasswordChangeMutationVariables = Exact<{
+  oldPassword: string;
+  newPassword: string;
+}>;
+
+
+export type StaffPasswordChangeMutation = { passwordChange:
+    | { __typename: 'AuthError', code: string, message: string }
+    | { __typename: 'ConflictError', code: string, message: string }
+    | { __typename: 'NotAllowedError', code: string, message: string }
+    | { __typename: 'NotFoundError', code: string, message: string }
+    | { __typename: 'OkSuccess' }
+    | { __typename: 'RateLimitedError', code: string, message: string }
+    | { __typename: 'ValidationError', field: string | null, code: string, message: string }
+   };
+
+export type StaffCaseAcceptMutationVariables = Exact<{
+  caseId: string | number;
+  comment: string;
+}>;
+
+
+export type StaffCaseAcceptMutation = { caseAccept:
+    | { __typename: 'AuthError', code: string, message: string }
+    | { __typename: 'CaseSuccess', case: { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState } } }
+    | { __typename: 'ConflictError', field: string | null, code: string, message: string }
+    | { __typename: 'NotAllowedError', code: string, message: string }
+    | { __typename: 'NotFoundError', code: string, message: string }
+    | { __typename: 'RateLimitedError', code: string, message: string }
+    | { __typename: 'ValidationError', field: string | null, code: string, message: string }
+   };
+
+export type StaffCaseReturnMutationVariables = Exact<{
+  caseId: string | number;
+  reason: string;
+  missingMaterials?: Array<string> | string | null | undefined;
+}>;
+
+
+export type StaffCaseReturnMutation = { caseReturn:
+    | { __typename: 'AuthError', code: string, message: string }
+    | { __typename: 'CaseSuccess', case: { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState } } }
+    | { __typename: 'ConflictError', field: string | null, code: string, message: string }
+    | { __typename: 'NotAllowedError', code: string, message: string }
+    | { __typename: 'NotFoundError', code: string, message: string }
+    | { __typename: 'RateLimitedError', code: string, message: string }
+    | { __typename: 'ValidationError', field: string | null, code: string, message: string }
+   };
+
+export type StaffCaseRefuseMutationVariables = Exact<{
+  caseId: string | number;
+  reason: string;
+}>;
+
+
+export type StaffCaseRefuseMutation = { caseRefuse:
+    | { __typename: 'AuthError', code: string, message: string }
+    | { __typename: 'CaseSuccess', case: { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState } } }
+    | { __typename: 'ConflictError', field: string | null, code: string, message: string }
+    | { __typename: 'NotAllowedError', code: string, message: string }
+    | { __typename: 'NotFoundError', code: string, message: string }
+    | { __typename: 'RateLimitedError', code: string, message: string }
+    | { __typename: 'ValidationError', field: string | null, code: string, message: string }
+   };
+
+export type StaffCaseVerifyMutationVariables = Exact<{
+  caseId: string | number;
+  input: VerificationInput;
+}>;
+
+
+export type StaffCaseVerifyMutation = { caseVerify:
+    | { __typename: 'AuthError', code: string, message: string }
+    | { __typename: 'CaseSuccess', case: { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState } } }
+    | { __typename: 'ConflictError', field: string | null, code: string, message: string }
+    | { __typename: 'NotAllowedError', code: string, message: string }
+    | { __typename: 'NotFoundError', code: string, message: string }
+    | { __typename: 'RateLimitedError', code: string, message: string }
+    | { __typename: 'ValidationError', field: string | null, code: string, message: string }
+   };
+
+export type StaffCaseReviewMutationVariables = Exact<{
+  caseId: string | number;
+  opinion: string;
+}>;
+
+
+export type StaffCaseReviewMutation = { caseReview:
+    | { __typename: 'AuthError', code: string, message: string }
+    | { __typename: 'CaseSuccess', case: { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState } } }
+    | { __typename: 'ConflictError', field: string | null, code: string, message: string }
+    | { __typename: 'NotAllowedError', code: string, message: string }
+    | { __typename: 'NotFoundError', code: string, message: string }
+    | { __typename: 'RateLimitedError', code: string, message: string }
+    | { __typename: 'ValidationError', field: string | null, code: string, message: string }
+   };
+
+export type StaffCaseApproveMutationVariables = Exact<{
+  caseId: string | number;
+  amount: string;
+  startMonth: string;
+  comment: string;
+}>;
+
+
+export type StaffCaseApproveMutation = { caseApprove:
+    | { __typename: 'AuthError', code: string, message: string }
+    | { __typename: 'CaseSuccess', case: { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState } } }
+    | { __typename: 'ConflictError', field: string | null, code: string, message: string }
+    | { __typename: 'NotAllowedError', code: string, message: string }
+    | { __typename: 'NotFoundError', code: string, message: string }
+    | { __typename: 'RateLimitedError', code: string, message: string }
+    | { __typename: 'ValidationError', field: string | null, code: string, message: string }
+   };
+
+export type StaffCaseRejectMutationVariables = Exact<{
+  caseId: string | number;
+  reason: string;
+}>;
+
+
+export type StaffCaseRejectMutation = { caseReject:
+    | { __typename: 'AuthError', code: string, message: string }
+    | { __typename: 'CaseSuccess', case: { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState } } }
+    | { __typename: 'ConflictError', field: string | null, code: string, message: string }
+    | { __typename: 'NotAllowedError', code: string, message: string }
+    | { __typename: 'NotFoundError', code: string, message: string }
+    | { __typename: 'RateLimitedError', code: string, message: string }
+    | { __typename: 'ValidationError', field: string | null, code: string, message: string }
+   };
+
+export type StaffCasePayStartMutationVariables = Exact<{
+  caseId: string | number;
+  comment: string;
+}>;
+
+
+export type StaffCasePayStartMutation = { casePayStart:
+    | { __typename: 'AuthError', code: string, message: string }
+    | { __typename: 'CaseSuccess', case: { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState } } }
+    | { __typename: 'ConflictError', field: string | null, code: string, message: string }
+    | { __typename: 'NotAllowedError', code: string, message: string }
+    | { __typename: 'NotFoundError', code: string, message: string }
+    | { __typename: 'RateLimitedError', code: string, message: string }
+    | { __typename: 'ValidationError', field: string | null, code: string, message: string }
+   };
+
+export type StaffCaseCloseMutationVariables = Exact<{
+  caseId: string | number;
+  comment: string;
+}>;
+
+
+export type StaffCaseCloseMutation = { caseClose:
+    | { __typename: 'AuthError', code: string, message: string }
+    | { __typename: 'CaseSuccess', case: { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState } } }
+    | { __typename: 'ConflictError', field: string | null, code: string, message: string }
+    | { __typename: 'NotAllowedError', code: string, message: string }
+    | { __typename: 'NotFoundError', code: string, message: string }
+    | { __typename: 'RateLimitedError', code: string, message: string }
+    | { __typename: 'ValidationError', field: string | null, code: string, message: string }
+   };
+
+export type StaffCaseExtendMutationVariables = Exact<{
+  caseId: string | number;
+  reason: string;
+}>;
+
+
+export type StaffCaseExtendMutation = { caseExtend:
+    | { __typename: 'AuthError', code: string, message: string }
+    | { __typename: 'CaseSuccess', case: { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState } } }
+    | { __typename: 'ConflictError', field: string | null, code: string, message: string }
+    | { __typename: 'NotAllowedError', code: string, message: string }
+    | { __typename: 'NotFoundError', code: string, message: string }
+    | { __typename: 'RateLimitedError', code: string, message: string }
+    | { __typename: 'ValidationError', field: string | null, code: string, message: string }
+   };
+
+export type StaffCaseWithdrawMutationVariables = Exact<{
+  caseId: string | number;
+  comment: string;
+}>;
+
+
+export type StaffCaseWithdrawMutation = { caseWithdraw:
+    | { __typename: 'AuthError', code: string, message: string }
+    | { __typename: 'CaseSuccess', case: { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState } } }
+    | { __typename: 'ConflictError', field: string | null, code: string, message: string }
+    | { __typename: 'NotAllowedError', code: string, message: string }
+    | { __typename: 'NotFoundError', code: string, message: string }
+    | { __typename: 'RateLimitedError', code: string, message: string }
+    | { __typename: 'ValidationError', field: string | null, code: string, message: string }
+   };
+
+export type StaffCaseResubmitMutationVariables = Exact<{
+  caseId: string | number;
+  comment: string;
+}>;
+
+
+export type StaffCaseResubmitMutation = { caseResubmit:
+    | { __typename: 'AuthError', code: string, message: string }
+    | { __typename: 'CaseSuccess', case: { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState } } }
+    | { __typename: 'ConflictError', field: string | null, code: string, message: string }
+    | { __typename: 'NotAllowedError', code: string, message: string }
+    | { __typename: 'NotFoundError', code: string, message: string }
+    | { __typename: 'RateLimitedError', code: string, message: string }
+    | { __typename: 'ValidationError', field: string | null, code: string, message: string }
+   };
+
+export type StaffWorkQueueSubscriptionVariables = Exact<{ [key: string]: never; }>;
+
+
+export type StaffWorkQueueSubscription = { workQueue: { caseId: string, number: string, status: CaseStatus, action: string, seq: number, itemCode: string, inQueue: boolean } };
+
 export class TypedDocumentString<TResult, TVariables>
   extends String
   implements DocumentTypeDecoration<TResult, TVariables>
@@ -293,6 +901,118 @@ export class TypedDocumentString<TResult, TVariables>
     return this.value;
   }
 }
+export const StatsKeyFieldsFragmentDoc = new TypedDocumentString(`
+    fragment StatsKeyFields on StatsKey {
+  dimension
+  code
+  name
+}
+    `, {"fragmentName":"StatsKeyFields"}) as unknown as TypedDocumentString<StatsKeyFieldsFragment, unknown>;
+export const StatsNumberFieldsFragmentDoc = new TypedDocumentString(`
+    fragment StatsNumberFields on StatsNumber {
+  value
+  display
+  suppressed
+}
+    `, {"fragmentName":"StatsNumberFields"}) as unknown as TypedDocumentString<StatsNumberFieldsFragment, unknown>;
+export const ProcessingTimeFieldsFragmentDoc = new TypedDocumentString(`
+    fragment ProcessingTimeFields on ProcessingTimeCell {
+  keys {
+    ...StatsKeyFields
+  }
+  stage
+  label
+  count
+  display
+  suppressed
+  medianWorkingDays {
+    ...StatsNumberFields
+  }
+  p90WorkingDays {
+    ...StatsNumberFields
+  }
+  overLimitShare {
+    ...StatsNumberFields
+  }
+  overWarningShare {
+    ...StatsNumberFields
+  }
+}
+    fragment StatsNumberFields on StatsNumber {
+  value
+  display
+  suppressed
+}
+fragment StatsKeyFields on StatsKey {
+  dimension
+  code
+  name
+}`, {"fragmentName":"ProcessingTimeFields"}) as unknown as TypedDocumentString<ProcessingTimeFieldsFragment, unknown>;
+export const StatsCountFieldsFragmentDoc = new TypedDocumentString(`
+    fragment StatsCountFields on StatsCount {
+  count
+  display
+  suppressed
+}
+    `, {"fragmentName":"StatsCountFields"}) as unknown as TypedDocumentString<StatsCountFieldsFragment, unknown>;
+export const SatisfactionFieldsFragmentDoc = new TypedDocumentString(`
+    fragment SatisfactionFields on SatisfactionCell {
+  keys {
+    ...StatsKeyFields
+  }
+  count
+  display
+  suppressed
+  ratings {
+    ...StatsCountFields
+  }
+  averageRating {
+    ...StatsNumberFields
+  }
+  averageEase {
+    ...StatsNumberFields
+  }
+}
+    fragment StatsNumberFields on StatsNumber {
+  value
+  display
+  suppressed
+}
+fragment StatsCountFields on StatsCount {
+  count
+  display
+  suppressed
+}
+fragment StatsKeyFields on StatsKey {
+  dimension
+  code
+  name
+}`, {"fragmentName":"SatisfactionFields"}) as unknown as TypedDocumentString<SatisfactionFieldsFragment, unknown>;
+export const TimeToApplyFieldsFragmentDoc = new TypedDocumentString(`
+    fragment TimeToApplyFields on TimeToApplyCell {
+  keys {
+    ...StatsKeyFields
+  }
+  count
+  display
+  suppressed
+  medianMinutes {
+    ...StatsNumberFields
+  }
+  p90Minutes {
+    ...StatsNumberFields
+  }
+}
+    fragment StatsNumberFields on StatsNumber {
+  value
+  display
+  suppressed
+}
+fragment StatsKeyFields on StatsKey {
+  dimension
+  code
+  name
+}`, {"fragmentName":"TimeToApplyFields"}) as unknown as TypedDocumentString<TimeToApplyFieldsFragment, unknown>;
 export const MemberFieldsFragmentDoc = new TypedDocumentString(`
     fragment MemberFields on HouseholdMember {
   id
@@ -443,6 +1163,240 @@ fragment CaseEventFields on CaseEvent {
   comment
   createdAt
 }`, {"fragmentName":"CaseDetailFields"}) as unknown as TypedDocumentString<CaseDetailFieldsFragment, unknown>;
+export const FieldApplicantFieldsFragmentDoc = new TypedDocumentString(`
+    fragment FieldApplicantFields on Applicant {
+  id
+  name
+  idNumber
+  birthDate
+  sex
+  phone
+  claimed
+  address
+  regionCode
+  region {
+    code
+    name
+    parentCode
+  }
+  bankName
+  bankAccount
+  members {
+    id
+    name
+    relation
+    idNumber
+    birthDate
+    sex
+    monthlyIncome
+    health
+    disability
+  }
+}
+    `, {"fragmentName":"FieldApplicantFields"}) as unknown as TypedDocumentString<FieldApplicantFieldsFragment, unknown>;
+export const FieldProxyCaseFieldsFragmentDoc = new TypedDocumentString(`
+    fragment FieldProxyCaseFields on Case {
+  id
+  number
+  status
+  statusLabel
+  submittedAt
+  lastSeq
+  item {
+    code
+    shortName
+  }
+  applicant {
+    id
+    name
+  }
+  clock {
+    dueAt
+    state
+  }
+}
+    `, {"fragmentName":"FieldProxyCaseFields"}) as unknown as TypedDocumentString<FieldProxyCaseFieldsFragment, unknown>;
+export const FieldStaffAccountFieldsFragmentDoc = new TypedDocumentString(`
+    fragment FieldStaffAccountFields on StaffAccount {
+  id
+  username
+  displayName
+  role
+  roleLabel
+  regionCode
+  disabled
+  mustChangePassword
+  lockedUntil
+  lastLoginAt
+}
+    `, {"fragmentName":"FieldStaffAccountFields"}) as unknown as TypedDocumentString<FieldStaffAccountFieldsFragment, unknown>;
+export const StaffCaseRowFieldsFragmentDoc = new TypedDocumentString(`
+    fragment StaffCaseRowFields on Case {
+  id
+  number
+  status
+  submittedAt
+  channel
+  emergency
+  regionCode
+  lastSeq
+  proxyByName
+  item {
+    code
+    name
+    shortName
+  }
+  applicant {
+    id
+    name
+  }
+  clock {
+    dueAt
+    caseDueAt
+    state
+  }
+}
+    `, {"fragmentName":"StaffCaseRowFields"}) as unknown as TypedDocumentString<StaffCaseRowFieldsFragment, unknown>;
+export const StaffEventFieldsFragmentDoc = new TypedDocumentString(`
+    fragment StaffEventFields on CaseEvent {
+  seq
+  action
+  actionLabel
+  fromStatus
+  toStatus
+  actorName
+  actorRole
+  actorRoleLabel
+  comment
+  public
+  createdAt
+  requestedMaterials
+  data
+}
+    `, {"fragmentName":"StaffEventFields"}) as unknown as TypedDocumentString<StaffEventFieldsFragment, unknown>;
+export const StaffCaseFieldsFragmentDoc = new TypedDocumentString(`
+    fragment StaffCaseFields on Case {
+  ...StaffCaseRowFields
+  acceptedAt
+  decidedAt
+  closedAt
+  noticeUntil
+  amount
+  startMonth
+  decisionReason
+  extended
+  form
+  availableActions
+  investigation
+  verification
+  item {
+    code
+    name
+    shortName
+    route
+    payment
+    noticeDays
+    form
+    materials {
+      code
+      name
+      required
+      hint
+    }
+  }
+  applicant {
+    id
+    name
+    idNumber
+    birthDate
+    sex
+    phone
+    address
+    claimed
+    bankName
+    bankAccount
+    region {
+      code
+      name
+    }
+    members {
+      id
+      name
+      relation
+      idNumber
+      birthDate
+      sex
+      monthlyIncome
+      health
+      disability
+    }
+  }
+  events {
+    ...StaffEventFields
+  }
+  materials {
+    id
+    kind
+    contentType
+    size
+    width
+    height
+    createdAt
+    url
+  }
+  plannedSteps {
+    stage
+    label
+    state
+    dueAt
+  }
+  provinceSync {
+    state
+    reference
+    attempts
+    lastError
+  }
+}
+    fragment StaffCaseRowFields on Case {
+  id
+  number
+  status
+  submittedAt
+  channel
+  emergency
+  regionCode
+  lastSeq
+  proxyByName
+  item {
+    code
+    name
+    shortName
+  }
+  applicant {
+    id
+    name
+  }
+  clock {
+    dueAt
+    caseDueAt
+    state
+  }
+}
+fragment StaffEventFields on CaseEvent {
+  seq
+  action
+  actionLabel
+  fromStatus
+  toStatus
+  actorName
+  actorRole
+  actorRoleLabel
+  comment
+  public
+  createdAt
+  requestedMaterials
+  data
+}`, {"fragmentName":"StaffCaseFields"}) as unknown as TypedDocumentString<StaffCaseFieldsFragment, unknown>;
 export const AuthCodeRequestDocument = new TypedDocumentString(`
     mutation AuthCodeRequest($phone: String!) {
   authCodeRequest(phone: $phone) {
@@ -555,6 +1509,336 @@ export const AidItemsDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<AidItemsQuery, AidItemsQueryVariables>;
+export const StatsMonthlyDocument = new TypedDocumentString(`
+    query StatsMonthly($range: StatsRangeInput!) {
+  statsCaseCounts(range: $range, groupBy: ["month", "channel"]) {
+    cells {
+      keys {
+        ...StatsKeyFields
+      }
+      count
+      display
+      suppressed
+    }
+    total {
+      ...StatsCountFields
+    }
+  }
+}
+    fragment StatsCountFields on StatsCount {
+  count
+  display
+  suppressed
+}
+fragment StatsKeyFields on StatsKey {
+  dimension
+  code
+  name
+}`) as unknown as TypedDocumentString<StatsMonthlyQuery, StatsMonthlyQueryVariables>;
+export const StatsFunnelStepsDocument = new TypedDocumentString(`
+    query StatsFunnelSteps($range: StatsRangeInput!) {
+  statsFunnel(range: $range) {
+    steps {
+      step
+      label
+      count
+      display
+      suppressed
+    }
+    dropOuts {
+      step
+      label
+      count
+      display
+      suppressed
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<StatsFunnelStepsQuery, StatsFunnelStepsQueryVariables>;
+export const StatsStageTimesDocument = new TypedDocumentString(`
+    query StatsStageTimes($range: StatsRangeInput!) {
+  statsProcessingTimes(range: $range) {
+    ...ProcessingTimeFields
+  }
+}
+    fragment StatsNumberFields on StatsNumber {
+  value
+  display
+  suppressed
+}
+fragment StatsKeyFields on StatsKey {
+  dimension
+  code
+  name
+}
+fragment ProcessingTimeFields on ProcessingTimeCell {
+  keys {
+    ...StatsKeyFields
+  }
+  stage
+  label
+  count
+  display
+  suppressed
+  medianWorkingDays {
+    ...StatsNumberFields
+  }
+  p90WorkingDays {
+    ...StatsNumberFields
+  }
+  overLimitShare {
+    ...StatsNumberFields
+  }
+  overWarningShare {
+    ...StatsNumberFields
+  }
+}`) as unknown as TypedDocumentString<StatsStageTimesQuery, StatsStageTimesQueryVariables>;
+export const StatsTownshipLeagueDocument = new TypedDocumentString(`
+    query StatsTownshipLeague($range: StatsRangeInput!) {
+  finished: statsProcessingTimes(
+    range: $range
+    groupBy: ["township"]
+    stages: ["total"]
+  ) {
+    ...ProcessingTimeFields
+  }
+  running: statsClockRates(range: $range, groupBy: ["township"]) {
+    keys {
+      ...StatsKeyFields
+    }
+    count
+    display
+    suppressed
+    overdue {
+      ...StatsCountFields
+    }
+    overdueShare {
+      ...StatsNumberFields
+    }
+  }
+}
+    fragment StatsNumberFields on StatsNumber {
+  value
+  display
+  suppressed
+}
+fragment StatsCountFields on StatsCount {
+  count
+  display
+  suppressed
+}
+fragment StatsKeyFields on StatsKey {
+  dimension
+  code
+  name
+}
+fragment ProcessingTimeFields on ProcessingTimeCell {
+  keys {
+    ...StatsKeyFields
+  }
+  stage
+  label
+  count
+  display
+  suppressed
+  medianWorkingDays {
+    ...StatsNumberFields
+  }
+  p90WorkingDays {
+    ...StatsNumberFields
+  }
+  overLimitShare {
+    ...StatsNumberFields
+  }
+  overWarningShare {
+    ...StatsNumberFields
+  }
+}`) as unknown as TypedDocumentString<StatsTownshipLeagueQuery, StatsTownshipLeagueQueryVariables>;
+export const StatsSatisfactionByChannelDocument = new TypedDocumentString(`
+    query StatsSatisfactionByChannel($range: StatsRangeInput!) {
+  statsSatisfaction(range: $range, groupBy: ["channel"]) {
+    ...SatisfactionFields
+  }
+}
+    fragment StatsNumberFields on StatsNumber {
+  value
+  display
+  suppressed
+}
+fragment StatsCountFields on StatsCount {
+  count
+  display
+  suppressed
+}
+fragment StatsKeyFields on StatsKey {
+  dimension
+  code
+  name
+}
+fragment SatisfactionFields on SatisfactionCell {
+  keys {
+    ...StatsKeyFields
+  }
+  count
+  display
+  suppressed
+  ratings {
+    ...StatsCountFields
+  }
+  averageRating {
+    ...StatsNumberFields
+  }
+  averageEase {
+    ...StatsNumberFields
+  }
+}`) as unknown as TypedDocumentString<StatsSatisfactionByChannelQuery, StatsSatisfactionByChannelQueryVariables>;
+export const StatsProvinceSyncDaysDocument = new TypedDocumentString(`
+    query StatsProvinceSyncDays($range: StatsRangeInput!) {
+  statsProvinceSync(range: $range) {
+    day
+    count
+    display
+    suppressed
+    decided {
+      ...StatsCountFields
+    }
+    medianMinutes {
+      ...StatsNumberFields
+    }
+    p90Minutes {
+      ...StatsNumberFields
+    }
+    failed {
+      ...StatsCountFields
+    }
+    failedAttempts {
+      ...StatsCountFields
+    }
+    deadLetters {
+      ...StatsCountFields
+    }
+  }
+}
+    fragment StatsNumberFields on StatsNumber {
+  value
+  display
+  suppressed
+}
+fragment StatsCountFields on StatsCount {
+  count
+  display
+  suppressed
+}`) as unknown as TypedDocumentString<StatsProvinceSyncDaysQuery, StatsProvinceSyncDaysQueryVariables>;
+export const StatsReviewDocument = new TypedDocumentString(`
+    query StatsReview($range: StatsRangeInput!, $commentsPerTownship: Int!) {
+  statsReviewReport(range: $range, commentsPerTownship: $commentsPerTownship) {
+    from
+    to
+    total {
+      ...StatsCountFields
+    }
+    channelMix {
+      keys {
+        ...StatsKeyFields
+      }
+      count
+      display
+      suppressed
+      share {
+        ...StatsNumberFields
+      }
+    }
+    timeToApply {
+      ...TimeToApplyFields
+    }
+    timeToDecide {
+      ...ProcessingTimeFields
+    }
+    overdue {
+      ...ProcessingTimeFields
+    }
+    satisfaction {
+      ...SatisfactionFields
+    }
+    comments {
+      keys {
+        ...StatsKeyFields
+      }
+      count
+      display
+      suppressed
+      comments
+    }
+  }
+}
+    fragment StatsNumberFields on StatsNumber {
+  value
+  display
+  suppressed
+}
+fragment StatsCountFields on StatsCount {
+  count
+  display
+  suppressed
+}
+fragment StatsKeyFields on StatsKey {
+  dimension
+  code
+  name
+}
+fragment ProcessingTimeFields on ProcessingTimeCell {
+  keys {
+    ...StatsKeyFields
+  }
+  stage
+  label
+  count
+  display
+  suppressed
+  medianWorkingDays {
+    ...StatsNumberFields
+  }
+  p90WorkingDays {
+    ...StatsNumberFields
+  }
+  overLimitShare {
+    ...StatsNumberFields
+  }
+  overWarningShare {
+    ...StatsNumberFields
+  }
+}
+fragment SatisfactionFields on SatisfactionCell {
+  keys {
+    ...StatsKeyFields
+  }
+  count
+  display
+  suppressed
+  ratings {
+    ...StatsCountFields
+  }
+  averageRating {
+    ...StatsNumberFields
+  }
+  averageEase {
+    ...StatsNumberFields
+  }
+}
+fragment TimeToApplyFields on TimeToApplyCell {
+  keys {
+    ...StatsKeyFields
+  }
+  count
+  display
+  suppressed
+  medianMinutes {
+    ...StatsNumberFields
+  }
+  p90Minutes {
+    ...StatsNumberFields
+  }
+}`) as unknown as TypedDocumentString<StatsReviewQuery, StatsReviewQueryVariables>;
 export const MeDocument = new TypedDocumentString(`
     query Me {
   me {
@@ -1131,3 +2415,2538 @@ export const CaseProgressDocument = new TypedDocumentString(`
   comment
   createdAt
 }`) as unknown as TypedDocumentString<CaseProgressSubscription, CaseProgressSubscriptionVariables>;
+export const FieldApplicantsDocument = new TypedDocumentString(`
+    query FieldApplicants($query: String, $first: Int!) {
+  applicants(query: $query, first: $first) {
+    ...FieldApplicantFields
+  }
+}
+    fragment FieldApplicantFields on Applicant {
+  id
+  name
+  idNumber
+  birthDate
+  sex
+  phone
+  claimed
+  address
+  regionCode
+  region {
+    code
+    name
+    parentCode
+  }
+  bankName
+  bankAccount
+  members {
+    id
+    name
+    relation
+    idNumber
+    birthDate
+    sex
+    monthlyIncome
+    health
+    disability
+  }
+}`) as unknown as TypedDocumentString<FieldApplicantsQuery, FieldApplicantsQueryVariables>;
+export const FieldApplicantDocument = new TypedDocumentString(`
+    query FieldApplicant($id: ID!) {
+  applicant(id: $id) {
+    ...FieldApplicantFields
+  }
+}
+    fragment FieldApplicantFields on Applicant {
+  id
+  name
+  idNumber
+  birthDate
+  sex
+  phone
+  claimed
+  address
+  regionCode
+  region {
+    code
+    name
+    parentCode
+  }
+  bankName
+  bankAccount
+  members {
+    id
+    name
+    relation
+    idNumber
+    birthDate
+    sex
+    monthlyIncome
+    health
+    disability
+  }
+}`) as unknown as TypedDocumentString<FieldApplicantQuery, FieldApplicantQueryVariables>;
+export const FieldApplicantRegisterDocument = new TypedDocumentString(`
+    mutation FieldApplicantRegister($input: ProfileInput!) {
+  applicantRegister(input: $input) {
+    __typename
+    ... on ApplicantSuccess {
+      applicant {
+        ...FieldApplicantFields
+      }
+    }
+    ... on ValidationError {
+      field
+    }
+    ... on ConflictError {
+      field
+    }
+    ... on Error {
+      code
+      message
+    }
+  }
+}
+    fragment FieldApplicantFields on Applicant {
+  id
+  name
+  idNumber
+  birthDate
+  sex
+  phone
+  claimed
+  address
+  regionCode
+  region {
+    code
+    name
+    parentCode
+  }
+  bankName
+  bankAccount
+  members {
+    id
+    name
+    relation
+    idNumber
+    birthDate
+    sex
+    monthlyIncome
+    health
+    disability
+  }
+}`) as unknown as TypedDocumentString<FieldApplicantRegisterMutation, FieldApplicantRegisterMutationVariables>;
+export const FieldHouseholdSetDocument = new TypedDocumentString(`
+    mutation FieldHouseholdSet($applicantId: ID!, $members: [HouseholdMemberInput!]!) {
+  householdSet(applicantId: $applicantId, members: $members) {
+    __typename
+    ... on ApplicantSuccess {
+      applicant {
+        ...FieldApplicantFields
+      }
+    }
+    ... on ValidationError {
+      field
+    }
+    ... on Error {
+      code
+      message
+    }
+  }
+}
+    fragment FieldApplicantFields on Applicant {
+  id
+  name
+  idNumber
+  birthDate
+  sex
+  phone
+  claimed
+  address
+  regionCode
+  region {
+    code
+    name
+    parentCode
+  }
+  bankName
+  bankAccount
+  members {
+    id
+    name
+    relation
+    idNumber
+    birthDate
+    sex
+    monthlyIncome
+    health
+    disability
+  }
+}`) as unknown as TypedDocumentString<FieldHouseholdSetMutation, FieldHouseholdSetMutationVariables>;
+export const FieldProxySubmitDocument = new TypedDocumentString(`
+    mutation FieldProxySubmit($input: CaseSubmitInput!) {
+  caseSubmit(input: $input) {
+    __typename
+    ... on CaseSuccess {
+      case {
+        ...FieldProxyCaseFields
+      }
+    }
+    ... on ValidationError {
+      field
+    }
+    ... on ConflictError {
+      field
+    }
+    ... on Error {
+      code
+      message
+    }
+  }
+}
+    fragment FieldProxyCaseFields on Case {
+  id
+  number
+  status
+  statusLabel
+  submittedAt
+  lastSeq
+  item {
+    code
+    shortName
+  }
+  applicant {
+    id
+    name
+  }
+  clock {
+    dueAt
+    state
+  }
+}`) as unknown as TypedDocumentString<FieldProxySubmitMutation, FieldProxySubmitMutationVariables>;
+export const FieldProxyCasesDocument = new TypedDocumentString(`
+    query FieldProxyCases($after: String) {
+  cases(filter: {proxyByMe: true}, first: 50, after: $after) {
+    edges {
+      node {
+        ...FieldProxyCaseFields
+      }
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    fragment FieldProxyCaseFields on Case {
+  id
+  number
+  status
+  statusLabel
+  submittedAt
+  lastSeq
+  item {
+    code
+    shortName
+  }
+  applicant {
+    id
+    name
+  }
+  clock {
+    dueAt
+    state
+  }
+}`) as unknown as TypedDocumentString<FieldProxyCasesQuery, FieldProxyCasesQueryVariables>;
+export const FieldVisitCaseDocument = new TypedDocumentString(`
+    query FieldVisitCase($id: ID!) {
+  case(id: $id) {
+    id
+    number
+    status
+    statusLabel
+    availableActions
+    investigation
+    item {
+      code
+      shortName
+    }
+    applicant {
+      id
+      name
+      address
+      members {
+        id
+        name
+        relation
+        monthlyIncome
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<FieldVisitCaseQuery, FieldVisitCaseQueryVariables>;
+export const FieldStaffMeDocument = new TypedDocumentString(`
+    query FieldStaffMe {
+  me {
+    kind
+    role
+    roleLabel
+    name
+    regionCode
+  }
+}
+    `) as unknown as TypedDocumentString<FieldStaffMeQuery, FieldStaffMeQueryVariables>;
+export const FieldInvestigateDocument = new TypedDocumentString(`
+    mutation FieldInvestigate($caseId: ID!, $input: InvestigationInput!, $clientKey: String) {
+  caseInvestigate(caseId: $caseId, input: $input, clientKey: $clientKey) {
+    __typename
+    ... on CaseSuccess {
+      case {
+        id
+        status
+        statusLabel
+        lastSeq
+      }
+    }
+    ... on ValidationError {
+      field
+    }
+    ... on ConflictError {
+      field
+    }
+    ... on Error {
+      code
+      message
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<FieldInvestigateMutation, FieldInvestigateMutationVariables>;
+export const FieldWorkQueueDocument = new TypedDocumentString(`
+    subscription FieldWorkQueue {
+  workQueue {
+    caseId
+    number
+    status
+    action
+    seq
+    itemCode
+    inQueue
+  }
+}
+    `) as unknown as TypedDocumentString<FieldWorkQueueSubscription, FieldWorkQueueSubscriptionVariables>;
+export const FieldPaymentBatchesDocument = new TypedDocumentString(`
+    query FieldPaymentBatches {
+  paymentBatches(first: 24) {
+    id
+    month
+    createdAt
+    exportedAt
+    downloadUrl
+  }
+}
+    `) as unknown as TypedDocumentString<FieldPaymentBatchesQuery, FieldPaymentBatchesQueryVariables>;
+export const FieldPaymentLinesDocument = new TypedDocumentString(`
+    query FieldPaymentLines($batchId: ID!) {
+  paymentLines(batchId: $batchId) {
+    id
+    caseId
+    caseNumber
+    recipientName
+    bankName
+    bankAccountMasked
+    month
+    amount
+    status
+    failureReason
+    paidAt
+  }
+}
+    `) as unknown as TypedDocumentString<FieldPaymentLinesQuery, FieldPaymentLinesQueryVariables>;
+export const FieldPaymentBatchBuildDocument = new TypedDocumentString(`
+    mutation FieldPaymentBatchBuild($month: String!) {
+  paymentBatchBuild(month: $month) {
+    __typename
+    ... on PaymentBatchSuccess {
+      batch {
+        id
+        month
+        createdAt
+        exportedAt
+        downloadUrl
+      }
+      lines
+      total
+    }
+    ... on ValidationError {
+      field
+    }
+    ... on ConflictError {
+      field
+    }
+    ... on Error {
+      code
+      message
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<FieldPaymentBatchBuildMutation, FieldPaymentBatchBuildMutationVariables>;
+export const FieldPaymentLineMarkDocument = new TypedDocumentString(`
+    mutation FieldPaymentLineMark($lineId: ID!, $paid: Boolean!, $reason: String!) {
+  paymentLineMark(lineId: $lineId, paid: $paid, reason: $reason) {
+    __typename
+    ... on PaymentLineSuccess {
+      lineId
+      status
+    }
+    ... on ValidationError {
+      field
+    }
+    ... on Error {
+      code
+      message
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<FieldPaymentLineMarkMutation, FieldPaymentLineMarkMutationVariables>;
+export const FieldStaffAccountsDocument = new TypedDocumentString(`
+    query FieldStaffAccounts($role: String, $first: Int!, $offset: Int!) {
+  staffAccounts(role: $role, first: $first, offset: $offset) {
+    ...FieldStaffAccountFields
+  }
+}
+    fragment FieldStaffAccountFields on StaffAccount {
+  id
+  username
+  displayName
+  role
+  roleLabel
+  regionCode
+  disabled
+  mustChangePassword
+  lockedUntil
+  lastLoginAt
+}`) as unknown as TypedDocumentString<FieldStaffAccountsQuery, FieldStaffAccountsQueryVariables>;
+export const FieldCreateVillageWorkersDocument = new TypedDocumentString(`
+    mutation FieldCreateVillageWorkers($villageCodes: [String!]!) {
+  staffCreateVillageWorkers(villageCodes: $villageCodes) {
+    __typename
+    ... on StaffCreateSuccess {
+      credentials {
+        account {
+          ...FieldStaffAccountFields
+        }
+        initialPassword
+      }
+    }
+    ... on ValidationError {
+      field
+    }
+    ... on ConflictError {
+      field
+    }
+    ... on Error {
+      code
+      message
+    }
+  }
+}
+    fragment FieldStaffAccountFields on StaffAccount {
+  id
+  username
+  displayName
+  role
+  roleLabel
+  regionCode
+  disabled
+  mustChangePassword
+  lockedUntil
+  lastLoginAt
+}`) as unknown as TypedDocumentString<FieldCreateVillageWorkersMutation, FieldCreateVillageWorkersMutationVariables>;
+export const FieldStaffPasswordResetDocument = new TypedDocumentString(`
+    mutation FieldStaffPasswordReset($staffId: ID!) {
+  staffPasswordReset(staffId: $staffId) {
+    __typename
+    ... on StaffCreateSuccess {
+      credentials {
+        account {
+          ...FieldStaffAccountFields
+        }
+        initialPassword
+      }
+    }
+    ... on Error {
+      code
+      message
+    }
+  }
+}
+    fragment FieldStaffAccountFields on StaffAccount {
+  id
+  username
+  displayName
+  role
+  roleLabel
+  regionCode
+  disabled
+  mustChangePassword
+  lockedUntil
+  lastLoginAt
+}`) as unknown as TypedDocumentString<FieldStaffPasswordResetMutation, FieldStaffPasswordResetMutationVariables>;
+export const FieldStaffDisabledSetDocument = new TypedDocumentString(`
+    mutation FieldStaffDisabledSet($staffId: ID!, $disabled: Boolean!) {
+  staffDisabledSet(staffId: $staffId, disabled: $disabled) {
+    __typename
+    ... on StaffSuccess {
+      account {
+        ...FieldStaffAccountFields
+      }
+    }
+    ... on Error {
+      code
+      message
+    }
+  }
+}
+    fragment FieldStaffAccountFields on StaffAccount {
+  id
+  username
+  displayName
+  role
+  roleLabel
+  regionCode
+  disabled
+  mustChangePassword
+  lockedUntil
+  lastLoginAt
+}`) as unknown as TypedDocumentString<FieldStaffDisabledSetMutation, FieldStaffDisabledSetMutationVariables>;
+export const FieldAidItemsDocument = new TypedDocumentString(`
+    query FieldAidItems {
+  aidItems(includeDisabled: true) {
+    id
+    code
+    name
+    shortName
+    description
+    enabled
+    route
+    stageLimits
+    noticeDays
+    wholeCaseWorkingDays
+  }
+}
+    `) as unknown as TypedDocumentString<FieldAidItemsQuery, FieldAidItemsQueryVariables>;
+export const FieldAidItemUpdateDocument = new TypedDocumentString(`
+    mutation FieldAidItemUpdate($input: AidItemUpdateInput!) {
+  aidItemUpdate(input: $input) {
+    __typename
+    ... on AidItemUpdateSuccess {
+      item {
+        id
+        code
+        name
+        shortName
+        description
+        enabled
+        route
+        stageLimits
+        noticeDays
+        wholeCaseWorkingDays
+      }
+    }
+    ... on ValidationError {
+      field
+    }
+    ... on ConflictError {
+      field
+    }
+    ... on Error {
+      code
+      message
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<FieldAidItemUpdateMutation, FieldAidItemUpdateMutationVariables>;
+export const FieldRegionImportDocument = new TypedDocumentString(`
+    mutation FieldRegionImport($csv: String!) {
+  regionImport(csv: $csv) {
+    __typename
+    ... on RegionImportSuccess {
+      imported
+    }
+    ... on ValidationError {
+      field
+    }
+    ... on Error {
+      code
+      message
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<FieldRegionImportMutation, FieldRegionImportMutationVariables>;
+export const FieldInvestigatingCasesDocument = new TypedDocumentString(`
+    query FieldInvestigatingCases {
+  cases(filter: {status: [INVESTIGATING]}, first: 50) {
+    edges {
+      node {
+        id
+        number
+        status
+        statusLabel
+        item {
+          code
+          shortName
+        }
+        applicant {
+          id
+          name
+          address
+        }
+        clock {
+          dueAt
+          state
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<FieldInvestigatingCasesQuery, FieldInvestigatingCasesQueryVariables>;
+export const StaffMeDocument = new TypedDocumentString(`
+    query StaffMe {
+  me {
+    kind
+    role
+    roleLabel
+    name
+    regionCode
+    mustChangePassword
+  }
+}
+    `) as unknown as TypedDocumentString<StaffMeQuery, StaffMeQueryVariables>;
+export const StaffCaseCountsDocument = new TypedDocumentString(`
+    query StaffCaseCounts {
+  caseCounts {
+    status
+    total
+    warning
+    overdue
+  }
+}
+    `) as unknown as TypedDocumentString<StaffCaseCountsQuery, StaffCaseCountsQueryVariables>;
+export const StaffCasesDocument = new TypedDocumentString(`
+    query StaffCases($filter: CaseFilterInput, $first: Int!, $after: String) {
+  cases(filter: $filter, first: $first, after: $after) {
+    edges {
+      node {
+        ...StaffCaseRowFields
+      }
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    fragment StaffCaseRowFields on Case {
+  id
+  number
+  status
+  submittedAt
+  channel
+  emergency
+  regionCode
+  lastSeq
+  proxyByName
+  item {
+    code
+    name
+    shortName
+  }
+  applicant {
+    id
+    name
+  }
+  clock {
+    dueAt
+    caseDueAt
+    state
+  }
+}`) as unknown as TypedDocumentString<StaffCasesQuery, StaffCasesQueryVariables>;
+export const StaffCaseDocument = new TypedDocumentString(`
+    query StaffCase($id: ID!) {
+  case(id: $id) {
+    ...StaffCaseFields
+  }
+}
+    fragment StaffCaseRowFields on Case {
+  id
+  number
+  status
+  submittedAt
+  channel
+  emergency
+  regionCode
+  lastSeq
+  proxyByName
+  item {
+    code
+    name
+    shortName
+  }
+  applicant {
+    id
+    name
+  }
+  clock {
+    dueAt
+    caseDueAt
+    state
+  }
+}
+fragment StaffEventFields on CaseEvent {
+  seq
+  action
+  actionLabel
+  fromStatus
+  toStatus
+  actorName
+  actorRole
+  actorRoleLabel
+  comment
+  public
+  createdAt
+  requestedMaterials
+  data
+}
+fragment StaffCaseFields on Case {
+  ...StaffCaseRowFields
+  acceptedAt
+  decidedAt
+  closedAt
+  noticeUntil
+  amount
+  startMonth
+  decisionReason
+  extended
+  form
+  availableActions
+  investigation
+  verification
+  item {
+    code
+    name
+    shortName
+    route
+    payment
+    noticeDays
+    form
+    materials {
+      code
+      name
+      required
+      hint
+    }
+  }
+  applicant {
+    id
+    name
+    idNumber
+    birthDate
+    sex
+    phone
+    address
+    claimed
+    bankName
+    bankAccount
+    region {
+      code
+      name
+    }
+    members {
+      id
+      name
+      relation
+      idNumber
+      birthDate
+      sex
+      monthlyIncome
+      health
+      disability
+    }
+  }
+  events {
+    ...StaffEventFields
+  }
+  materials {
+    id
+    kind
+    contentType
+    size
+    width
+    height
+    createdAt
+    url
+  }
+  plannedSteps {
+    stage
+    label
+    state
+    dueAt
+  }
+  provinceSync {
+    state
+    reference
+    attempts
+    lastError
+  }
+}`) as unknown as TypedDocumentString<StaffCaseQuery, StaffCaseQueryVariables>;
+export const StaffPasswordChangeDocument = new TypedDocumentString(`
+    mutation StaffPasswordChange($oldPassword: String!, $newPassword: String!) {
+  passwordChange(oldPassword: $oldPassword, newPassword: $newPassword) {
+    __typename
+    ... on ValidationError {
+      field
+    }
+    ... on Error {
+      code
+      message
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<StaffPasswordChangeMutation, StaffPasswordChangeMutationVariables>;
+export const StaffCaseAcceptDocument = new TypedDocumentString(`
+    mutation StaffCaseAccept($caseId: ID!, $comment: String!) {
+  caseAccept(caseId: $caseId, comment: $comment) {
+    __typename
+    ... on CaseSuccess {
+      case {
+        ...StaffCaseFields
+      }
+    }
+    ... on ValidationError {
+      field
+    }
+    ... on ConflictError {
+      field
+    }
+    ... on Error {
+      code
+      message
+    }
+  }
+}
+    fragment StaffCaseRowFields on Case {
+  id
+  number
+  status
+  submittedAt
+  channel
+  emergency
+  regionCode
+  lastSeq
+  proxyByName
+  item {
+    code
+    name
+    shortName
+  }
+  applicant {
+    id
+    name
+  }
+  clock {
+    dueAt
+    caseDueAt
+    state
+  }
+}
+fragment StaffEventFields on CaseEvent {
+  seq
+  action
+  actionLabel
+  fromStatus
+  toStatus
+  actorName
+  actorRole
+  actorRoleLabel
+  comment
+  public
+  createdAt
+  requestedMaterials
+  data
+}
+fragment StaffCaseFields on Case {
+  ...StaffCaseRowFields
+  acceptedAt
+  decidedAt
+  closedAt
+  noticeUntil
+  amount
+  startMonth
+  decisionReason
+  extended
+  form
+  availableActions
+  investigation
+  verification
+  item {
+    code
+    name
+    shortName
+    route
+    payment
+    noticeDays
+    form
+    materials {
+      code
+      name
+      required
+      hint
+    }
+  }
+  applicant {
+    id
+    name
+    idNumber
+    birthDate
+    sex
+    phone
+    address
+    claimed
+    bankName
+    bankAccount
+    region {
+      code
+      name
+    }
+    members {
+      id
+      name
+      relation
+      idNumber
+      birthDate
+      sex
+      monthlyIncome
+      health
+      disability
+    }
+  }
+  events {
+    ...StaffEventFields
+  }
+  materials {
+    id
+    kind
+    contentType
+    size
+    width
+    height
+    createdAt
+    url
+  }
+  plannedSteps {
+    stage
+    label
+    state
+    dueAt
+  }
+  provinceSync {
+    state
+    reference
+    attempts
+    lastError
+  }
+}`) as unknown as TypedDocumentString<StaffCaseAcceptMutation, StaffCaseAcceptMutationVariables>;
+export const StaffCaseReturnDocument = new TypedDocumentString(`
+    mutation StaffCaseReturn($caseId: ID!, $reason: String!, $missingMaterials: [String!]) {
+  caseReturn(
+    caseId: $caseId
+    reason: $reason
+    missingMaterials: $missingMaterials
+  ) {
+    __typename
+    ... on CaseSuccess {
+      case {
+        ...StaffCaseFields
+      }
+    }
+    ... on ValidationError {
+      field
+    }
+    ... on ConflictError {
+      field
+    }
+    ... on Error {
+      code
+      message
+    }
+  }
+}
+    fragment StaffCaseRowFields on Case {
+  id
+  number
+  status
+  submittedAt
+  channel
+  emergency
+  regionCode
+  lastSeq
+  proxyByName
+  item {
+    code
+    name
+    shortName
+  }
+  applicant {
+    id
+    name
+  }
+  clock {
+    dueAt
+    caseDueAt
+    state
+  }
+}
+fragment StaffEventFields on CaseEvent {
+  seq
+  action
+  actionLabel
+  fromStatus
+  toStatus
+  actorName
+  actorRole
+  actorRoleLabel
+  comment
+  public
+  createdAt
+  requestedMaterials
+  data
+}
+fragment StaffCaseFields on Case {
+  ...StaffCaseRowFields
+  acceptedAt
+  decidedAt
+  closedAt
+  noticeUntil
+  amount
+  startMonth
+  decisionReason
+  extended
+  form
+  availableActions
+  investigation
+  verification
+  item {
+    code
+    name
+    shortName
+    route
+    payment
+    noticeDays
+    form
+    materials {
+      code
+      name
+      required
+      hint
+    }
+  }
+  applicant {
+    id
+    name
+    idNumber
+    birthDate
+    sex
+    phone
+    address
+    claimed
+    bankName
+    bankAccount
+    region {
+      code
+      name
+    }
+    members {
+      id
+      name
+      relation
+      idNumber
+      birthDate
+      sex
+      monthlyIncome
+      health
+      disability
+    }
+  }
+  events {
+    ...StaffEventFields
+  }
+  materials {
+    id
+    kind
+    contentType
+    size
+    width
+    height
+    createdAt
+    url
+  }
+  plannedSteps {
+    stage
+    label
+    state
+    dueAt
+  }
+  provinceSync {
+    state
+    reference
+    attempts
+    lastError
+  }
+}`) as unknown as TypedDocumentString<StaffCaseReturnMutation, StaffCaseReturnMutationVariables>;
+export const StaffCaseRefuseDocument = new TypedDocumentString(`
+    mutation StaffCaseRefuse($caseId: ID!, $reason: String!) {
+  caseRefuse(caseId: $caseId, reason: $reason) {
+    __typename
+    ... on CaseSuccess {
+      case {
+        ...StaffCaseFields
+      }
+    }
+    ... on ValidationError {
+      field
+    }
+    ... on ConflictError {
+      field
+    }
+    ... on Error {
+      code
+      message
+    }
+  }
+}
+    fragment StaffCaseRowFields on Case {
+  id
+  number
+  status
+  submittedAt
+  channel
+  emergency
+  regionCode
+  lastSeq
+  proxyByName
+  item {
+    code
+    name
+    shortName
+  }
+  applicant {
+    id
+    name
+  }
+  clock {
+    dueAt
+    caseDueAt
+    state
+  }
+}
+fragment StaffEventFields on CaseEvent {
+  seq
+  action
+  actionLabel
+  fromStatus
+  toStatus
+  actorName
+  actorRole
+  actorRoleLabel
+  comment
+  public
+  createdAt
+  requestedMaterials
+  data
+}
+fragment StaffCaseFields on Case {
+  ...StaffCaseRowFields
+  acceptedAt
+  decidedAt
+  closedAt
+  noticeUntil
+  amount
+  startMonth
+  decisionReason
+  extended
+  form
+  availableActions
+  investigation
+  verification
+  item {
+    code
+    name
+    shortName
+    route
+    payment
+    noticeDays
+    form
+    materials {
+      code
+      name
+      required
+      hint
+    }
+  }
+  applicant {
+    id
+    name
+    idNumber
+    birthDate
+    sex
+    phone
+    address
+    claimed
+    bankName
+    bankAccount
+    region {
+      code
+      name
+    }
+    members {
+      id
+      name
+      relation
+      idNumber
+      birthDate
+      sex
+      monthlyIncome
+      health
+      disability
+    }
+  }
+  events {
+    ...StaffEventFields
+  }
+  materials {
+    id
+    kind
+    contentType
+    size
+    width
+    height
+    createdAt
+    url
+  }
+  plannedSteps {
+    stage
+    label
+    state
+    dueAt
+  }
+  provinceSync {
+    state
+    reference
+    attempts
+    lastError
+  }
+}`) as unknown as TypedDocumentString<StaffCaseRefuseMutation, StaffCaseRefuseMutationVariables>;
+export const StaffCaseVerifyDocument = new TypedDocumentString(`
+    mutation StaffCaseVerify($caseId: ID!, $input: VerificationInput!) {
+  caseVerify(caseId: $caseId, input: $input) {
+    __typename
+    ... on CaseSuccess {
+      case {
+        ...StaffCaseFields
+      }
+    }
+    ... on ValidationError {
+      field
+    }
+    ... on ConflictError {
+      field
+    }
+    ... on Error {
+      code
+      message
+    }
+  }
+}
+    fragment StaffCaseRowFields on Case {
+  id
+  number
+  status
+  submittedAt
+  channel
+  emergency
+  regionCode
+  lastSeq
+  proxyByName
+  item {
+    code
+    name
+    shortName
+  }
+  applicant {
+    id
+    name
+  }
+  clock {
+    dueAt
+    caseDueAt
+    state
+  }
+}
+fragment StaffEventFields on CaseEvent {
+  seq
+  action
+  actionLabel
+  fromStatus
+  toStatus
+  actorName
+  actorRole
+  actorRoleLabel
+  comment
+  public
+  createdAt
+  requestedMaterials
+  data
+}
+fragment StaffCaseFields on Case {
+  ...StaffCaseRowFields
+  acceptedAt
+  decidedAt
+  closedAt
+  noticeUntil
+  amount
+  startMonth
+  decisionReason
+  extended
+  form
+  availableActions
+  investigation
+  verification
+  item {
+    code
+    name
+    shortName
+    route
+    payment
+    noticeDays
+    form
+    materials {
+      code
+      name
+      required
+      hint
+    }
+  }
+  applicant {
+    id
+    name
+    idNumber
+    birthDate
+    sex
+    phone
+    address
+    claimed
+    bankName
+    bankAccount
+    region {
+      code
+      name
+    }
+    members {
+      id
+      name
+      relation
+      idNumber
+      birthDate
+      sex
+      monthlyIncome
+      health
+      disability
+    }
+  }
+  events {
+    ...StaffEventFields
+  }
+  materials {
+    id
+    kind
+    contentType
+    size
+    width
+    height
+    createdAt
+    url
+  }
+  plannedSteps {
+    stage
+    label
+    state
+    dueAt
+  }
+  provinceSync {
+    state
+    reference
+    attempts
+    lastError
+  }
+}`) as unknown as TypedDocumentString<StaffCaseVerifyMutation, StaffCaseVerifyMutationVariables>;
+export const StaffCaseReviewDocument = new TypedDocumentString(`
+    mutation StaffCaseReview($caseId: ID!, $opinion: String!) {
+  caseReview(caseId: $caseId, opinion: $opinion) {
+    __typename
+    ... on CaseSuccess {
+      case {
+        ...StaffCaseFields
+      }
+    }
+    ... on ValidationError {
+      field
+    }
+    ... on ConflictError {
+      field
+    }
+    ... on Error {
+      code
+      message
+    }
+  }
+}
+    fragment StaffCaseRowFields on Case {
+  id
+  number
+  status
+  submittedAt
+  channel
+  emergency
+  regionCode
+  lastSeq
+  proxyByName
+  item {
+    code
+    name
+    shortName
+  }
+  applicant {
+    id
+    name
+  }
+  clock {
+    dueAt
+    caseDueAt
+    state
+  }
+}
+fragment StaffEventFields on CaseEvent {
+  seq
+  action
+  actionLabel
+  fromStatus
+  toStatus
+  actorName
+  actorRole
+  actorRoleLabel
+  comment
+  public
+  createdAt
+  requestedMaterials
+  data
+}
+fragment StaffCaseFields on Case {
+  ...StaffCaseRowFields
+  acceptedAt
+  decidedAt
+  closedAt
+  noticeUntil
+  amount
+  startMonth
+  decisionReason
+  extended
+  form
+  availableActions
+  investigation
+  verification
+  item {
+    code
+    name
+    shortName
+    route
+    payment
+    noticeDays
+    form
+    materials {
+      code
+      name
+      required
+      hint
+    }
+  }
+  applicant {
+    id
+    name
+    idNumber
+    birthDate
+    sex
+    phone
+    address
+    claimed
+    bankName
+    bankAccount
+    region {
+      code
+      name
+    }
+    members {
+      id
+      name
+      relation
+      idNumber
+      birthDate
+      sex
+      monthlyIncome
+      health
+      disability
+    }
+  }
+  events {
+    ...StaffEventFields
+  }
+  materials {
+    id
+    kind
+    contentType
+    size
+    width
+    height
+    createdAt
+    url
+  }
+  plannedSteps {
+    stage
+    label
+    state
+    dueAt
+  }
+  provinceSync {
+    state
+    reference
+    attempts
+    lastError
+  }
+}`) as unknown as TypedDocumentString<StaffCaseReviewMutation, StaffCaseReviewMutationVariables>;
+export const StaffCaseApproveDocument = new TypedDocumentString(`
+    mutation StaffCaseApprove($caseId: ID!, $amount: Decimal!, $startMonth: String!, $comment: String!) {
+  caseApprove(
+    caseId: $caseId
+    amount: $amount
+    startMonth: $startMonth
+    comment: $comment
+  ) {
+    __typename
+    ... on CaseSuccess {
+      case {
+        ...StaffCaseFields
+      }
+    }
+    ... on ValidationError {
+      field
+    }
+    ... on ConflictError {
+      field
+    }
+    ... on Error {
+      code
+      message
+    }
+  }
+}
+    fragment StaffCaseRowFields on Case {
+  id
+  number
+  status
+  submittedAt
+  channel
+  emergency
+  regionCode
+  lastSeq
+  proxyByName
+  item {
+    code
+    name
+    shortName
+  }
+  applicant {
+    id
+    name
+  }
+  clock {
+    dueAt
+    caseDueAt
+    state
+  }
+}
+fragment StaffEventFields on CaseEvent {
+  seq
+  action
+  actionLabel
+  fromStatus
+  toStatus
+  actorName
+  actorRole
+  actorRoleLabel
+  comment
+  public
+  createdAt
+  requestedMaterials
+  data
+}
+fragment StaffCaseFields on Case {
+  ...StaffCaseRowFields
+  acceptedAt
+  decidedAt
+  closedAt
+  noticeUntil
+  amount
+  startMonth
+  decisionReason
+  extended
+  form
+  availableActions
+  investigation
+  verification
+  item {
+    code
+    name
+    shortName
+    route
+    payment
+    noticeDays
+    form
+    materials {
+      code
+      name
+      required
+      hint
+    }
+  }
+  applicant {
+    id
+    name
+    idNumber
+    birthDate
+    sex
+    phone
+    address
+    claimed
+    bankName
+    bankAccount
+    region {
+      code
+      name
+    }
+    members {
+      id
+      name
+      relation
+      idNumber
+      birthDate
+      sex
+      monthlyIncome
+      health
+      disability
+    }
+  }
+  events {
+    ...StaffEventFields
+  }
+  materials {
+    id
+    kind
+    contentType
+    size
+    width
+    height
+    createdAt
+    url
+  }
+  plannedSteps {
+    stage
+    label
+    state
+    dueAt
+  }
+  provinceSync {
+    state
+    reference
+    attempts
+    lastError
+  }
+}`) as unknown as TypedDocumentString<StaffCaseApproveMutation, StaffCaseApproveMutationVariables>;
+export const StaffCaseRejectDocument = new TypedDocumentString(`
+    mutation StaffCaseReject($caseId: ID!, $reason: String!) {
+  caseReject(caseId: $caseId, reason: $reason) {
+    __typename
+    ... on CaseSuccess {
+      case {
+        ...StaffCaseFields
+      }
+    }
+    ... on ValidationError {
+      field
+    }
+    ... on ConflictError {
+      field
+    }
+    ... on Error {
+      code
+      message
+    }
+  }
+}
+    fragment StaffCaseRowFields on Case {
+  id
+  number
+  status
+  submittedAt
+  channel
+  emergency
+  regionCode
+  lastSeq
+  proxyByName
+  item {
+    code
+    name
+    shortName
+  }
+  applicant {
+    id
+    name
+  }
+  clock {
+    dueAt
+    caseDueAt
+    state
+  }
+}
+fragment StaffEventFields on CaseEvent {
+  seq
+  action
+  actionLabel
+  fromStatus
+  toStatus
+  actorName
+  actorRole
+  actorRoleLabel
+  comment
+  public
+  createdAt
+  requestedMaterials
+  data
+}
+fragment StaffCaseFields on Case {
+  ...StaffCaseRowFields
+  acceptedAt
+  decidedAt
+  closedAt
+  noticeUntil
+  amount
+  startMonth
+  decisionReason
+  extended
+  form
+  availableActions
+  investigation
+  verification
+  item {
+    code
+    name
+    shortName
+    route
+    payment
+    noticeDays
+    form
+    materials {
+      code
+      name
+      required
+      hint
+    }
+  }
+  applicant {
+    id
+    name
+    idNumber
+    birthDate
+    sex
+    phone
+    address
+    claimed
+    bankName
+    bankAccount
+    region {
+      code
+      name
+    }
+    members {
+      id
+      name
+      relation
+      idNumber
+      birthDate
+      sex
+      monthlyIncome
+      health
+      disability
+    }
+  }
+  events {
+    ...StaffEventFields
+  }
+  materials {
+    id
+    kind
+    contentType
+    size
+    width
+    height
+    createdAt
+    url
+  }
+  plannedSteps {
+    stage
+    label
+    state
+    dueAt
+  }
+  provinceSync {
+    state
+    reference
+    attempts
+    lastError
+  }
+}`) as unknown as TypedDocumentString<StaffCaseRejectMutation, StaffCaseRejectMutationVariables>;
+export const StaffCasePayStartDocument = new TypedDocumentString(`
+    mutation StaffCasePayStart($caseId: ID!, $comment: String!) {
+  casePayStart(caseId: $caseId, comment: $comment) {
+    __typename
+    ... on CaseSuccess {
+      case {
+        ...StaffCaseFields
+      }
+    }
+    ... on ValidationError {
+      field
+    }
+    ... on ConflictError {
+      field
+    }
+    ... on Error {
+      code
+      message
+    }
+  }
+}
+    fragment StaffCaseRowFields on Case {
+  id
+  number
+  status
+  submittedAt
+  channel
+  emergency
+  regionCode
+  lastSeq
+  proxyByName
+  item {
+    code
+    name
+    shortName
+  }
+  applicant {
+    id
+    name
+  }
+  clock {
+    dueAt
+    caseDueAt
+    state
+  }
+}
+fragment StaffEventFields on CaseEvent {
+  seq
+  action
+  actionLabel
+  fromStatus
+  toStatus
+  actorName
+  actorRole
+  actorRoleLabel
+  comment
+  public
+  createdAt
+  requestedMaterials
+  data
+}
+fragment StaffCaseFields on Case {
+  ...StaffCaseRowFields
+  acceptedAt
+  decidedAt
+  closedAt
+  noticeUntil
+  amount
+  startMonth
+  decisionReason
+  extended
+  form
+  availableActions
+  investigation
+  verification
+  item {
+    code
+    name
+    shortName
+    route
+    payment
+    noticeDays
+    form
+    materials {
+      code
+      name
+      required
+      hint
+    }
+  }
+  applicant {
+    id
+    name
+    idNumber
+    birthDate
+    sex
+    phone
+    address
+    claimed
+    bankName
+    bankAccount
+    region {
+      code
+      name
+    }
+    members {
+      id
+      name
+      relation
+      idNumber
+      birthDate
+      sex
+      monthlyIncome
+      health
+      disability
+    }
+  }
+  events {
+    ...StaffEventFields
+  }
+  materials {
+    id
+    kind
+    contentType
+    size
+    width
+    height
+    createdAt
+    url
+  }
+  plannedSteps {
+    stage
+    label
+    state
+    dueAt
+  }
+  provinceSync {
+    state
+    reference
+    attempts
+    lastError
+  }
+}`) as unknown as TypedDocumentString<StaffCasePayStartMutation, StaffCasePayStartMutationVariables>;
+export const StaffCaseCloseDocument = new TypedDocumentString(`
+    mutation StaffCaseClose($caseId: ID!, $comment: String!) {
+  caseClose(caseId: $caseId, comment: $comment) {
+    __typename
+    ... on CaseSuccess {
+      case {
+        ...StaffCaseFields
+      }
+    }
+    ... on ValidationError {
+      field
+    }
+    ... on ConflictError {
+      field
+    }
+    ... on Error {
+      code
+      message
+    }
+  }
+}
+    fragment StaffCaseRowFields on Case {
+  id
+  number
+  status
+  submittedAt
+  channel
+  emergency
+  regionCode
+  lastSeq
+  proxyByName
+  item {
+    code
+    name
+    shortName
+  }
+  applicant {
+    id
+    name
+  }
+  clock {
+    dueAt
+    caseDueAt
+    state
+  }
+}
+fragment StaffEventFields on CaseEvent {
+  seq
+  action
+  actionLabel
+  fromStatus
+  toStatus
+  actorName
+  actorRole
+  actorRoleLabel
+  comment
+  public
+  createdAt
+  requestedMaterials
+  data
+}
+fragment StaffCaseFields on Case {
+  ...StaffCaseRowFields
+  acceptedAt
+  decidedAt
+  closedAt
+  noticeUntil
+  amount
+  startMonth
+  decisionReason
+  extended
+  form
+  availableActions
+  investigation
+  verification
+  item {
+    code
+    name
+    shortName
+    route
+    payment
+    noticeDays
+    form
+    materials {
+      code
+      name
+      required
+      hint
+    }
+  }
+  applicant {
+    id
+    name
+    idNumber
+    birthDate
+    sex
+    phone
+    address
+    claimed
+    bankName
+    bankAccount
+    region {
+      code
+      name
+    }
+    members {
+      id
+      name
+      relation
+      idNumber
+      birthDate
+      sex
+      monthlyIncome
+      health
+      disability
+    }
+  }
+  events {
+    ...StaffEventFields
+  }
+  materials {
+    id
+    kind
+    contentType
+    size
+    width
+    height
+    createdAt
+    url
+  }
+  plannedSteps {
+    stage
+    label
+    state
+    dueAt
+  }
+  provinceSync {
+    state
+    reference
+    attempts
+    lastError
+  }
+}`) as unknown as TypedDocumentString<StaffCaseCloseMutation, StaffCaseCloseMutationVariables>;
+export const StaffCaseExtendDocument = new TypedDocumentString(`
+    mutation StaffCaseExtend($caseId: ID!, $reason: String!) {
+  caseExtend(caseId: $caseId, reason: $reason) {
+    __typename
+    ... on CaseSuccess {
+      case {
+        ...StaffCaseFields
+      }
+    }
+    ... on ValidationError {
+      field
+    }
+    ... on ConflictError {
+      field
+    }
+    ... on Error {
+      code
+      message
+    }
+  }
+}
+    fragment StaffCaseRowFields on Case {
+  id
+  number
+  status
+  submittedAt
+  channel
+  emergency
+  regionCode
+  lastSeq
+  proxyByName
+  item {
+    code
+    name
+    shortName
+  }
+  applicant {
+    id
+    name
+  }
+  clock {
+    dueAt
+    caseDueAt
+    state
+  }
+}
+fragment StaffEventFields on CaseEvent {
+  seq
+  action
+  actionLabel
+  fromStatus
+  toStatus
+  actorName
+  actorRole
+  actorRoleLabel
+  comment
+  public
+  createdAt
+  requestedMaterials
+  data
+}
+fragment StaffCaseFields on Case {
+  ...StaffCaseRowFields
+  acceptedAt
+  decidedAt
+  closedAt
+  noticeUntil
+  amount
+  startMonth
+  decisionReason
+  extended
+  form
+  availableActions
+  investigation
+  verification
+  item {
+    code
+    name
+    shortName
+    route
+    payment
+    noticeDays
+    form
+    materials {
+      code
+      name
+      required
+      hint
+    }
+  }
+  applicant {
+    id
+    name
+    idNumber
+    birthDate
+    sex
+    phone
+    address
+    claimed
+    bankName
+    bankAccount
+    region {
+      code
+      name
+    }
+    members {
+      id
+      name
+      relation
+      idNumber
+      birthDate
+      sex
+      monthlyIncome
+      health
+      disability
+    }
+  }
+  events {
+    ...StaffEventFields
+  }
+  materials {
+    id
+    kind
+    contentType
+    size
+    width
+    height
+    createdAt
+    url
+  }
+  plannedSteps {
+    stage
+    label
+    state
+    dueAt
+  }
+  provinceSync {
+    state
+    reference
+    attempts
+    lastError
+  }
+}`) as unknown as TypedDocumentString<StaffCaseExtendMutation, StaffCaseExtendMutationVariables>;
+export const StaffCaseWithdrawDocument = new TypedDocumentString(`
+    mutation StaffCaseWithdraw($caseId: ID!, $comment: String!) {
+  caseWithdraw(caseId: $caseId, comment: $comment) {
+    __typename
+    ... on CaseSuccess {
+      case {
+        ...StaffCaseFields
+      }
+    }
+    ... on ValidationError {
+      field
+    }
+    ... on ConflictError {
+      field
+    }
+    ... on Error {
+      code
+      message
+    }
+  }
+}
+    fragment StaffCaseRowFields on Case {
+  id
+  number
+  status
+  submittedAt
+  channel
+  emergency
+  regionCode
+  lastSeq
+  proxyByName
+  item {
+    code
+    name
+    shortName
+  }
+  applicant {
+    id
+    name
+  }
+  clock {
+    dueAt
+    caseDueAt
+    state
+  }
+}
+fragment StaffEventFields on CaseEvent {
+  seq
+  action
+  actionLabel
+  fromStatus
+  toStatus
+  actorName
+  actorRole
+  actorRoleLabel
+  comment
+  public
+  createdAt
+  requestedMaterials
+  data
+}
+fragment StaffCaseFields on Case {
+  ...StaffCaseRowFields
+  acceptedAt
+  decidedAt
+  closedAt
+  noticeUntil
+  amount
+  startMonth
+  decisionReason
+  extended
+  form
+  availableActions
+  investigation
+  verification
+  item {
+    code
+    name
+    shortName
+    route
+    payment
+    noticeDays
+    form
+    materials {
+      code
+      name
+      required
+      hint
+    }
+  }
+  applicant {
+    id
+    name
+    idNumber
+    birthDate
+    sex
+    phone
+    address
+    claimed
+    bankName
+    bankAccount
+    region {
+      code
+      name
+    }
+    members {
+      id
+      name
+      relation
+      idNumber
+      birthDate
+      sex
+      monthlyIncome
+      health
+      disability
+    }
+  }
+  events {
+    ...StaffEventFields
+  }
+  materials {
+    id
+    kind
+    contentType
+    size
+    width
+    height
+    createdAt
+    url
+  }
+  plannedSteps {
+    stage
+    label
+    state
+    dueAt
+  }
+  provinceSync {
+    state
+    reference
+    attempts
+    lastError
+  }
+}`) as unknown as TypedDocumentString<StaffCaseWithdrawMutation, StaffCaseWithdrawMutationVariables>;
+export const StaffCaseResubmitDocument = new TypedDocumentString(`
+    mutation StaffCaseResubmit($caseId: ID!, $comment: String!) {
+  caseResubmit(caseId: $caseId, comment: $comment) {
+    __typename
+    ... on CaseSuccess {
+      case {
+        ...StaffCaseFields
+      }
+    }
+    ... on ValidationError {
+      field
+    }
+    ... on ConflictError {
+      field
+    }
+    ... on Error {
+      code
+      message
+    }
+  }
+}
+    fragment StaffCaseRowFields on Case {
+  id
+  number
+  status
+  submittedAt
+  channel
+  emergency
+  regionCode
+  lastSeq
+  proxyByName
+  item {
+    code
+    name
+    shortName
+  }
+  applicant {
+    id
+    name
+  }
+  clock {
+    dueAt
+    caseDueAt
+    state
+  }
+}
+fragment StaffEventFields on CaseEvent {
+  seq
+  action
+  actionLabel
+  fromStatus
+  toStatus
+  actorName
+  actorRole
+  actorRoleLabel
+  comment
+  public
+  createdAt
+  requestedMaterials
+  data
+}
+fragment StaffCaseFields on Case {
+  ...StaffCaseRowFields
+  acceptedAt
+  decidedAt
+  closedAt
+  noticeUntil
+  amount
+  startMonth
+  decisionReason
+  extended
+  form
+  availableActions
+  investigation
+  verification
+  item {
+    code
+    name
+    shortName
+    route
+    payment
+    noticeDays
+    form
+    materials {
+      code
+      name
+      required
+      hint
+    }
+  }
+  applicant {
+    id
+    name
+    idNumber
+    birthDate
+    sex
+    phone
+    address
+    claimed
+    bankName
+    bankAccount
+    region {
+      code
+      name
+    }
+    members {
+      id
+      name
+      relation
+      idNumber
+      birthDate
+      sex
+      monthlyIncome
+      health
+      disability
+    }
+  }
+  events {
+    ...StaffEventFields
+  }
+  materials {
+    id
+    kind
+    contentType
+    size
+    width
+    height
+    createdAt
+    url
+  }
+  plannedSteps {
+    stage
+    label
+    state
+    dueAt
+  }
+  provinceSync {
+    state
+    reference
+    attempts
+    lastError
+  }
+}`) as unknown as TypedDocumentString<StaffCaseResubmitMutation, StaffCaseResubmitMutationVariables>;
+export const StaffWorkQueueDocument = new TypedDocumentString(`
+    subscription StaffWorkQueue {
+  workQueue {
+    caseId
+    number
+    status
+    action
+    seq
+    itemCode
+    inQueue
+  }
+}
+    `) as unknown as TypedDocumentString<StaffWorkQueueSubscription, StaffWorkQueueSubscriptionVariables>;
