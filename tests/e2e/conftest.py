@@ -11,6 +11,7 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -36,18 +37,15 @@ def _wait_healthy(url: str, proc: subprocess.Popen) -> None:
     raise AssertionError("the API did not become healthy within 60 s")
 
 
-@pytest.fixture(scope="session")
-def server() -> Iterator[Server]:
-    """The API on a free port with a fresh SQLite database; it serves pwa/dist at `/`."""
-    if not (DIST / "index.html").is_file():
-        pytest.fail(f"{DIST}/index.html is missing: build the PWA first (make test does; by hand: cd pwa && npm ci && npm run build)")
-    if not Path(CHROMIUM).is_file():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium and fonts-wqy-microhei (scripts/install-system-deps.sh)")
+@contextmanager
+def running_api(**extra_env: str) -> Iterator[Server]:
+    """The API as a subprocess on a free port with a fresh SQLite database, serving the built PWA."""
     tmp = Path(tempfile.mkdtemp(prefix="dachuan-e2e-"))
     port = free_port()
     env = {**os.environ, "PORT": str(port), "DATABASE_URL": f"sqlite://{tmp / 'e2e.sqlite3'}",
            "STORAGE_ROOT": str(tmp / "materials"), "DEMO_NOTICE_SECONDS": "2", "ENVIRONMENT": "development",
-           "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", "PROVINCE_URL": f"http://127.0.0.1:{port}/province-sim"}
+           "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", "PROVINCE_URL": f"http://127.0.0.1:{port}/province-sim",
+           **extra_env}
     log = open(tmp / "api.log", "w", encoding="utf-8")  # noqa: SIM115 - closed after the process ends
     proc = subprocess.Popen([sys.executable, "-m", "api"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                             text=True)
@@ -62,6 +60,17 @@ def server() -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[Server]:
+    """The API on a free port with a fresh SQLite database; it serves pwa/dist at `/`."""
+    if not (DIST / "index.html").is_file():
+        pytest.fail(f"{DIST}/index.html is missing: build the PWA first (make test does; by hand: cd pwa && npm ci && npm run build)")
+    if not Path(CHROMIUM).is_file():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium and fonts-wqy-microhei (scripts/install-system-deps.sh)")
+    with running_api() as running:
+        yield running
 
 
 @pytest.fixture(scope="session")
