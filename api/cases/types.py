@@ -176,7 +176,8 @@ class Case:
     @strawberry.field(description="The actions the caller may take on this case now.")
     async def available_actions(self, info: strawberry.Info) -> list[str]:
         item = await info.context.loaders.item.load(self._model.item_id)
-        return await available_actions(info.context.actor, self._model, item)
+        applicant = await info.context.loaders.applicant.load(self._model.applicant_id)
+        return await available_actions(info.context.actor, self._model, item, applicant)
 
     @strawberry.field(description="The route's steps: done, in progress, and to come with estimated due dates.")
     async def planned_steps(self, info: strawberry.Info) -> list[PlannedStep]:
