@@ -635,6 +635,14 @@ export type FieldInvestigatingCasesQueryVariables = Exact<{ [key: string]: never
 
 export type FieldInvestigatingCasesQuery = { cases: { edges: Array<{ node: { id: string, number: string, status: CaseStatus, statusLabel: string, item: { code: string, shortName: string }, applicant: { id: string, name: string, address: string }, clock: { dueAt: string | null, state: ClockState } } }> } };
 
+export type FieldCaseProgressSubscriptionVariables = Exact<{
+  caseId: string | number;
+  afterSeq: number;
+}>;
+
+
+export type FieldCaseProgressSubscription = { caseProgress: { seq: number, action: string, toStatus: CaseStatus } };
+
 export type StaffCaseRowFieldsFragment = { id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string }, applicant: { id: string, name: string }, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState } };
 
 export type StaffEventFieldsFragment = { seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any };
@@ -3009,6 +3017,15 @@ export const FieldInvestigatingCasesDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<FieldInvestigatingCasesQuery, FieldInvestigatingCasesQueryVariables>;
+export const FieldCaseProgressDocument = new TypedDocumentString(`
+    subscription FieldCaseProgress($caseId: ID!, $afterSeq: Int!) {
+  caseProgress(caseId: $caseId, afterSeq: $afterSeq) {
+    seq
+    action
+    toStatus
+  }
+}
+    `) as unknown as TypedDocumentString<FieldCaseProgressSubscription, FieldCaseProgressSubscriptionVariables>;
 export const StaffMeDocument = new TypedDocumentString(`
     query StaffMe {
   me {

@@ -1,6 +1,8 @@
-// The app's IndexedDB: drafts, their photos, the offline outbox and persisted query results.
+// The app's IndexedDB: drafts, their photos, the offline outbox, persisted query results and staff
+// home-visit records.
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb'
 import type { Draft, OutboxEntry, StoredFile } from '@/features/cases/types'
+import type { VisitRecord } from '@/features/staff/field/visitTypes'
 
 export interface PersistedQuery {
   key: string
@@ -13,10 +15,12 @@ export interface AppDB extends DBSchema {
   files: { key: string; value: StoredFile }
   outbox: { key: string; value: OutboxEntry }
   queries: { key: string; value: PersistedQuery }
+  /** home-visit records made by staff (入户调查), kept until sent; their photos are in `files` */
+  visits: { key: string; value: VisitRecord }
 }
 
 export const DB_NAME = 'dachuan-aid'
-const VERSION = 1
+const VERSION = 2
 
 let opening: Promise<IDBPDatabase<AppDB>> | null = null
 
@@ -24,11 +28,14 @@ let opening: Promise<IDBPDatabase<AppDB>> | null = null
 export function db(): Promise<IDBPDatabase<AppDB>> {
   if (!opening) {
     opening = openDB<AppDB>(DB_NAME, VERSION, {
-      upgrade(database) {
-        database.createObjectStore('drafts', { keyPath: 'itemCode' })
-        database.createObjectStore('files', { keyPath: 'localId' })
-        database.createObjectStore('outbox', { keyPath: 'key' })
-        database.createObjectStore('queries', { keyPath: 'key' })
+      upgrade(database, oldVersion) {
+        if (oldVersion < 1) {
+          database.createObjectStore('drafts', { keyPath: 'itemCode' })
+          database.createObjectStore('files', { keyPath: 'localId' })
+          database.createObjectStore('outbox', { keyPath: 'key' })
+          database.createObjectStore('queries', { keyPath: 'key' })
+        }
+        if (oldVersion < 2) database.createObjectStore('visits', { keyPath: 'key' })
       },
       blocking() {
         // a newer version of the app wants to upgrade: let it

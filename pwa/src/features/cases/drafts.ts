@@ -10,6 +10,8 @@ export interface DraftSeed {
   /** the seed profile is what the server already has */
   profileSaved?: boolean
   members?: MemberDraft[]
+  /** a proxy draft (帮办代办): uploads go to this applicant */
+  proxyApplicantId?: string
 }
 
 function fresh(itemCode: string, owner: string, seed: DraftSeed): Draft {
@@ -28,6 +30,7 @@ function fresh(itemCode: string, owner: string, seed: DraftSeed): Draft {
     consent: false,
     createdAt: now,
     updatedAt: now,
+    ...(seed.proxyApplicantId ? { proxyApplicantId: seed.proxyApplicantId } : {}),
   }
 }
 

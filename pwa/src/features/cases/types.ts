@@ -61,6 +61,8 @@ export interface Draft {
   updatedAt: number
   /** when the first answer was saved: the start of "time to apply" (absent until then) */
   firstAnsweredAt?: number
+  /** staff applying on someone's behalf (帮办代办): the applicant's id; the draft's key is then not the item code */
+  proxyApplicantId?: string
 }
 
 /** 待上传 / 上传中 / 已提交 / 失败 */

@@ -1,4 +1,5 @@
-// Uploads one document to POST /api/materials (multipart: file, kind, optional caseId) with progress.
+// Uploads one document to POST /api/materials (multipart: file, kind, optional caseId or, for staff,
+// applicantId) with progress.
 import { DomainError, NetworkError, authHeader } from '@/modules/graphql'
 
 export const UPLOAD_PATH = '/api/materials'
@@ -25,13 +26,21 @@ const TYPENAME_BY_STATUS: Record<number, string> = {
 /** Sends one file; throws NetworkError (try again later) or DomainError (the server refused it). */
 export function uploadMaterial(
   blob: Blob,
-  { name, kind, caseId, onProgress }: { name: string; kind: string; caseId?: string; onProgress?: (percent: number) => void },
+  {
+    name,
+    kind,
+    caseId,
+    applicantId,
+    onProgress,
+  }: { name: string; kind: string; caseId?: string; applicantId?: string; onProgress?: (percent: number) => void },
 ): Promise<UploadedMaterial> {
   return new Promise((resolve, reject) => {
     const form = new FormData()
     form.append('file', blob, name)
     form.append('kind', kind)
     if (caseId) form.append('caseId', caseId)
+    // staff uploading for someone they serve (帮办代办) name the applicant
+    else if (applicantId) form.append('applicantId', applicantId)
     const xhr = new XMLHttpRequest()
     xhr.open('POST', UPLOAD_PATH)
     xhr.timeout = UPLOAD_TIMEOUT_MS

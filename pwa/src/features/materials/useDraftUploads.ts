@@ -26,6 +26,7 @@ export function useDraftUploads(itemCode: string, caseId?: string) {
         name: file.name,
         kind: file.kind,
         caseId,
+        applicantId: draft.proxyApplicantId,
         onProgress: (p) => (file.progress = p),
       })
       file.materialId = uploaded.id
