@@ -21,7 +21,9 @@ from api.graphql.websocket import GraphQLRoute
 from api.kit.broker import configure_broker
 from api.kit.crypto import configure_cipher
 from api.kit.db import close_db, init_db, unit_of_work
+from api.kit.heap import freeze_start_up
 from api.kit.http import BodySizeLimit
+from api.kit.ratelimit import configure_rate_limits
 from api.kit.requests import RequestContext, current_request_id
 from api.kit.static import mount_pwa
 from api.kit.storage import configure_store
@@ -58,6 +60,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                   settings.storage_root.parent / "sms-inbox.txt" if settings.is_development else None)
     configure_store(settings.storage_root)
     broker = configure_broker(settings)
+    limiter = configure_rate_limits(settings)
 
     sim_app = _province_sim(settings) if settings.embedded_province_sim else None
 
@@ -69,10 +72,12 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                 stack.push_async_callback(close_db)
             await broker.start()
             stack.push_async_callback(broker.stop)
+            stack.push_async_callback(limiter.close)
             if sim_app is not None and manage_database:
                 await stack.enter_async_context(sim_app.router.lifespan_context(sim_app))
             if settings.embedded_workers and manage_database:
                 await stack.enter_async_context(_embedded_workers(settings))
+            freeze_start_up()
             yield
 
     app = FastAPI(title="达川救助", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)

@@ -41,6 +41,14 @@ class Settings(BaseSettings):
     staff_session_hours: int = 12
     login_max_failures: int = 5
     login_lock_minutes: int = 15
+    # Rate limits (0 turns one off); held in Redis when REDIS_URL is set. Generous enough for a village office
+    # behind one address, tight enough to stop scripts.
+    rate_codes_per_phone_hour: int = 10
+    rate_codes_per_client_hour: int = 60
+    rate_sign_ins_per_client_15min: int = 100
+    rate_sign_ins_per_account_15min: int = 30
+    rate_applicant_mutations_minute: int = 60
+    rate_staff_mutations_minute: int = 1800
 
     pwa_dist: Path = ROOT / "pwa" / "dist"
     max_upload_bytes: int = 10 * 1024 * 1024

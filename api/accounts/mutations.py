@@ -15,12 +15,27 @@ from api.accounts.types import (
 )
 from api.graphql.payloads import parse_id as _int
 from api.graphql.payloads import payload, run_mutation
+from api.kit import requests
+from api.kit.phones import normalize_phone
+from api.kit.ratelimit import get_rate_limiter
 
 AuthCodePayload = payload("AuthCodeRequestPayload", CodeSentSuccess)
 SignInPayload = payload("SignInPayload", SignInSuccess)
 OkPayload = payload("OkPayload", OkSuccess)
 StaffCreatePayload = payload("StaffCreatePayload", StaffCreateSuccess)
 StaffPayload = payload("StaffPayload", StaffSuccess)
+
+
+async def _limit_code_request(phone: str) -> None:
+    limiter, rules = get_rate_limiter()
+    await limiter.hit(rules.code_per_client, requests.current_client())
+    await limiter.hit(rules.code_per_phone, normalize_phone(phone))
+
+
+async def _limit_sign_in(account: str) -> None:
+    limiter, rules = get_rate_limiter()
+    await limiter.hit(rules.sign_in_per_client, requests.current_client())
+    await limiter.hit(rules.sign_in_per_account, account)
 
 
 def _signed_in(r: service.SignInResult) -> SignInSuccess:
@@ -32,6 +47,7 @@ class AccountMutations:
     @strawberry.mutation(description="Sends a 6-digit sign-in code to a phone (once per 60 seconds).")
     async def auth_code_request(self, info: strawberry.Info, phone: str) -> AuthCodePayload:
         async def work():
+            await _limit_code_request(phone)
             return CodeSentSuccess(retry_after=await service.request_code(phone))
 
         return await run_mutation(info.context, work, signed_in=False)
@@ -39,6 +55,7 @@ class AccountMutations:
     @strawberry.mutation(description="Signs an applicant in with phone and code.")
     async def auth_code_sign_in(self, info: strawberry.Info, phone: str, code: str) -> SignInPayload:
         async def work():
+            await _limit_sign_in(f"phone:{phone.strip()}")
             return _signed_in(await service.sign_in_with_code(phone, code))
 
         return await run_mutation(info.context, work, signed_in=False)
@@ -46,6 +63,7 @@ class AccountMutations:
     @strawberry.mutation(description="Signs a staff member in with an allocated account.")
     async def auth_staff_sign_in(self, info: strawberry.Info, username: str, password: str) -> SignInPayload:
         async def work():
+            await _limit_sign_in(f"staff:{username.strip().lower()}")
             return _signed_in(await service.sign_in_staff(username, password))
 
         return await run_mutation(info.context, work, signed_in=False)

@@ -12,6 +12,7 @@ from tortoise.exceptions import IntegrityError
 from api.graphql.context import Context
 from api.kit import errors as domain
 from api.kit.db import unit_of_work
+from api.kit.ratelimit import check_mutation
 
 log = logging.getLogger("dachuan.graphql")
 T = TypeVar("T")
@@ -91,6 +92,7 @@ async def run_mutation(ctx: Context, work: Callable[[], Awaitable[T]], *, signed
     try:
         if signed_in:
             require_signed_in(ctx, allow_password_change=allow_password_change)
+            await check_mutation(ctx.actor)
         async with unit_of_work():
             try:
                 return await work()

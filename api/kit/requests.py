@@ -45,6 +45,12 @@ def current_request_id() -> str | None:
     return scope.request_id if scope else None
 
 
+def current_client() -> str | None:
+    """Returns the address of the client being answered."""
+    scope = _scope.get()
+    return scope.client if scope else None
+
+
 def client_address(scope: dict) -> str | None:
     """Returns the client's address: the first X-Forwarded-For hop behind a proxy, else the peer."""
     for name, value in scope.get("headers") or []:
