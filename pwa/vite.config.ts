@@ -81,6 +81,8 @@ export default defineConfig({
       workbox: {
         // the app shell and every route's code, so the app opens and works with no network
         globPatterns: ['**/*.{js,css,html,png,ico,webmanifest,woff2}'],
+        // but not ECharts (190 KB gzipped): only the staff's analytics pages draw charts, and they need the network anyway
+        globIgnores: ['**/echarts-*.js'],
         navigateFallback: '/index.html',
         // the API is never answered from the cache: GraphQL, uploads, materials, health
         navigateFallbackDenylist: [/^\/graphql/, /^\/api\//, /^\/province-sim/, /^\/healthz/],
