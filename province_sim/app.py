@@ -204,8 +204,10 @@ async def _push(runtime: SimRuntime, request: Request) -> Response:
     app_key = await _authenticate(runtime, request, body)
     application = await _validate(runtime, body)
     now = time.time()
-    stored, duplicate = await runtime.store.receive(app_key, application, now=now,
-                                                    decide_at=now + runtime.config.decision_delay_seconds)
+    decide_at = now + runtime.config.decision_delay_seconds
+    stored, duplicate = await runtime.store.receive(app_key, application, now=now, decide_at=decide_at)
+    if not duplicate:
+        runtime.dispatcher.wake_at(decide_at)  # decided on time, not at the next poll
     log.info("%s application %s → %s", "duplicate" if duplicate else "new", stored.request_id, stored.reference)
     return JSONResponse({"reference": stored.reference, "request_id": stored.request_id, "status": stored.status,
                          "duplicate": duplicate})

@@ -29,6 +29,8 @@ class SimConfig(BaseSettings):
 
     callback_timeout_seconds: float = Field(5.0, gt=0)
     callback_max_attempts: int = Field(8, ge=1)
+    # Callbacks in flight at once (one at a time while a duplicate or out-of-order fault is on).
+    callback_concurrency: int = Field(16, ge=1)
     # Back-off after the n-th failed attempt: callback_backoff_seconds * 2**(n-1), at most the max.
     callback_backoff_seconds: float = Field(1.0, ge=0)
     callback_backoff_max_seconds: float = Field(300.0, ge=0)

@@ -9,6 +9,7 @@ import signal
 from api.kit.broker import configure_broker
 from api.kit.crypto import configure_cipher
 from api.kit.db import close_db, init_db
+from api.kit.heap import freeze_start_up
 from api.settings import get_settings
 from workers.runner import run_workers
 
@@ -23,6 +24,7 @@ async def main() -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    freeze_start_up()
     try:
         await run_workers(settings, stop)
     finally:

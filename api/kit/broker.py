@@ -140,7 +140,11 @@ class _LocalSubscribers:
 
     def _add(self, channel: str, max_queue: int, on_overflow: Callable[[], None] | None) -> Subscription:
         subscription = Subscription(channel, max_queue=max_queue, detach=self._remove, on_overflow=on_overflow)
-        self._subscriptions.setdefault(channel, set()).add(subscription)
+        subscribers = self._subscriptions.get(channel)
+        if subscribers is None:
+            subscribers = self._subscriptions[channel] = set()
+            self._channel_changed(channel)
+        subscribers.add(subscription)
         return subscription
 
     def _remove(self, subscription: Subscription) -> None:
@@ -150,6 +154,10 @@ class _LocalSubscribers:
         subscribers.discard(subscription)
         if not subscribers:
             del self._subscriptions[subscription.channel]
+            self._channel_changed(subscription.channel)
+
+    def _channel_changed(self, channel: str) -> None:
+        """Called when `channel` gains its first local subscriber or loses its last one."""
 
     def _fan_out(self, channel: str, message: dict) -> None:
         for subscription in list(self._subscriptions.get(channel, ())):
@@ -211,6 +219,9 @@ class RedisBroker(_LocalSubscribers):
         self._subscribed: set[str] = set()  # channels SUBSCRIBEd on the current connection
         self._pending: dict[str, int] = {}  # SUBSCRIBE replies still to come, by channel
         self._confirmed: set[str] = set()  # channels Redis has confirmed on the current connection
+        # channels whose local subscribers came or went since the last `_sync`: it looks at these only, so a
+        # listener iteration costs O(changes), not O(channels)
+        self._changed: set[str] = set()
 
     @property
     def connected(self) -> bool:
@@ -259,6 +270,7 @@ class RedisBroker(_LocalSubscribers):
         while True:
             pubsub = self._listener.pubsub()
             self._subscribed, self._pending = set(), {}
+            self._changed = set(self._subscriptions)  # a new connection subscribes every current channel
             try:
                 await pubsub.connect()
                 await self._sync(pubsub)
@@ -286,9 +298,15 @@ class RedisBroker(_LocalSubscribers):
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, self._max_backoff)
 
+    def _channel_changed(self, channel: str) -> None:
+        self._changed.add(channel)
+
     async def _sync(self, pubsub: Any) -> None:
-        wanted = set(self._subscriptions)
-        added, dropped = wanted - self._subscribed, self._subscribed - wanted
+        if not self._changed:
+            return
+        changed, self._changed = self._changed, set()
+        added = {c for c in changed if c in self._subscriptions and c not in self._subscribed}
+        dropped = {c for c in changed if c not in self._subscriptions and c in self._subscribed}
         if dropped:
             self._subscribed -= dropped
             self._confirmed -= dropped

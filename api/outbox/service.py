@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -56,13 +57,26 @@ async def enqueue(topic: str, key: str, payload: dict) -> OutboxMessage:
     return message
 
 
-async def dispatch_once(worker: str, policy: RetryPolicy, *, batch: int = 20) -> int:
-    """Claims a batch of due messages and delivers each; returns how many were attempted."""
+async def dispatch_once(worker: str, policy: RetryPolicy, *, batch: int = 20, concurrency: int = 8) -> int:
+    """Claims a batch of due messages and delivers them, `concurrency` at a time; returns how many were attempted."""
     now = clock.now()
     async with unit_of_work():
         claimed = await repository.claim(worker, now + timedelta(seconds=policy.lease_seconds), now, batch)
-    for message in claimed:
-        await _deliver(message, policy)
+    if len(claimed) <= 1 or concurrency <= 1:
+        for message in claimed:
+            await _deliver(message, policy)
+        return len(claimed)
+    # each claimed row belongs to this worker alone and is delivered by one task with its own transaction
+    slots = asyncio.Semaphore(concurrency)
+
+    async def deliver(message: OutboxMessage) -> None:
+        async with slots:
+            await _deliver(message, policy)
+
+    failures = [r for r in await asyncio.gather(*(deliver(m) for m in claimed), return_exceptions=True)
+                if isinstance(r, BaseException)]
+    if failures:  # every other message of the batch was still delivered; its row is claimed again later
+        raise failures[0]
     return len(claimed)
 
 

@@ -122,3 +122,34 @@ async def test_two_workers_never_deliver_the_same_message(db, delivered):
     await asyncio.gather(*(outbox.dispatch_once(f"w{n}", POLICY, batch=5) for n in range(6)))
     assert sorted(delivered) == sorted(f"c{i}" for i in range(30))
     assert await OutboxMessage.filter(status="done").count() == 30
+
+
+async def test_a_claimed_batch_is_delivered_several_at_a_time_each_once(db):
+    in_flight, most = 0, 0
+    delivered: list[str] = []
+
+    async def slow(message: OutboxMessage) -> None:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        await asyncio.sleep(0.05)  # the receiver takes a while: the other messages go meanwhile
+        in_flight -= 1
+        delivered.append(message.key)
+
+    outbox.register("test.slow", slow)
+    for i in range(6):
+        await _enqueue("test.slow", f"s{i}")
+    assert await outbox.dispatch_once("w1", POLICY, batch=6, concurrency=3) == 6
+    assert most == 3
+    assert sorted(delivered) == [f"s{i}" for i in range(6)]
+    assert await OutboxMessage.filter(key__startswith="s", status="done").count() == 6
+
+
+async def test_one_failing_message_of_a_concurrent_batch_leaves_the_others_delivered(db, delivered, failing):
+    await _enqueue("test.ok", "m1")
+    await _enqueue("test.fail", "m2")
+    await _enqueue("test.ok", "m3")
+    assert await outbox.dispatch_once("w1", POLICY, concurrency=3) == 3
+    statuses = {m.key: m.status for m in await OutboxMessage.filter(key__in=["m1", "m2", "m3"])}
+    assert statuses == {"m1": "done", "m2": "pending", "m3": "done"}
+    assert sorted(delivered) == ["m1", "m3"]

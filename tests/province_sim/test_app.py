@@ -21,6 +21,7 @@ from tests.province_sim.support import (
     DISTRICT_SECRET,
     PROVINCE_KEY,
     PROVINCE_SECRET,
+    WAIT_SECONDS,
     Receiver,
     application,
     sim_config,
@@ -286,3 +287,43 @@ async def test_reset_forgets_applications_and_restores_configured_faults(start_s
     stats = await sim.stats()
     assert (stats["unique_request_ids"], stats["applications_received"]) == (0, 0)
     assert (await sim.client.get("/admin/faults", headers=ADMIN)).json()["fail_rate"] == 0.0
+
+
+async def test_a_push_wakes_the_simulator_so_a_decision_due_now_does_not_wait_for_the_poll(start_sim):
+    sim = await start_sim(decision_delay_seconds=0, poll_interval_seconds=30)
+    await asyncio.sleep(0.05)  # the first tick (at start-up) is over: the next poll is 30 s away
+    await sim.push(application())
+    await sim.receiver.wait_for(1)  # within WAIT_SECONDS, long before the poll
+    assert sim.receiver.decisions()[0]["status"] == "approved"
+
+
+async def test_a_push_with_a_delay_is_decided_when_due_not_at_the_next_poll(start_sim):
+    sim = await start_sim(decision_delay_seconds=0.3, poll_interval_seconds=30)
+    await asyncio.sleep(0.05)
+    pushed = time.monotonic()
+    await sim.push(application())
+    await sim.receiver.wait_for(1)
+    assert 0.3 <= sim.receiver.arrival_times[0] - pushed < WAIT_SECONDS
+
+
+async def test_callbacks_of_a_batch_are_sent_concurrently(start_sim, monkeypatch):
+    in_flight, most = 0, 0
+    answer = Receiver.handle
+
+    async def slow(self: Receiver, request):
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        await asyncio.sleep(0.1)  # the district's answer takes a while: the others go meanwhile
+        in_flight -= 1
+        return await answer(self, request)
+
+    monkeypatch.setattr(Receiver, "handle", slow)
+    sim = await start_sim(decision_delay_seconds=60, callback_concurrency=4)
+    for n in (1, 3, 5, 7, 9, 11):
+        await sim.push(application(seq=n))
+    assert (await sim.admin("/admin/decide-now")).json() == {"due": 6}
+    await sim.receiver.wait_for(6)
+    assert most == 4
+    assert len({d["request_id"] for d in sim.receiver.decisions()}) == 6
+    assert (await sim.stats_once("callbacks_delivered", 6))["callbacks_delivered"] == 6

@@ -117,6 +117,43 @@ async def test_one_redis_subscription_serves_every_local_subscriber_of_a_channel
     assert after == [(b"case:8", 0)]
 
 
+async def test_a_channel_left_and_taken_again_at_once_stays_subscribed_and_delivers(redis_brokers, redis_server):
+    publisher, listener = redis_brokers
+    redis = Redis.from_url(redis_server.url)
+    async with listener.subscribe("case:11"):
+        pass
+    async with listener.subscribe("case:11") as sub:  # before the listener has seen the first one go
+        await publisher.publish("case:11", {"seq": 1})
+        received = await next_message(sub)
+        subscribed = await redis.pubsub_numsub("case:11")
+    await redis.aclose()
+
+    assert received == {"seq": 1}
+    assert subscribed == [(b"case:11", 1)]
+
+
+async def test_only_channels_that_still_have_subscribers_stay_subscribed_at_redis(redis_brokers, redis_server):
+    publisher, listener = redis_brokers
+    redis = Redis.from_url(redis_server.url)
+    subs = [listener.subscribe(f"case:{1000 + n}") for n in range(100)]
+    for sub in subs:
+        await sub.wait_live()
+    for sub in subs[::2]:
+        sub.close()
+    kept = [(f"case:{1000 + n}".encode(), n % 2) for n in range(100)]
+    numsub = await settled(lambda: redis.pubsub_numsub(*(f"case:{1000 + n}" for n in range(100))), kept)
+    await publisher.publish("case:1001", {"seq": 1})
+    received = await next_message(subs[1])
+    for sub in subs[1::2]:
+        sub.close()
+    after = await settled(lambda: redis.pubsub_numsub("case:1001"), [(b"case:1001", 0)])
+    await redis.aclose()
+
+    assert numsub == kept
+    assert received == {"seq": 1}
+    assert after == [(b"case:1001", 0)]
+
+
 async def test_publish_while_redis_is_down_logs_and_returns(redis_brokers, redis_server, caplog):
     publisher, _ = redis_brokers
     redis_server.stop()
