@@ -21,6 +21,7 @@ from api.graphql.websocket import GraphQLRoute
 from api.kit.broker import configure_broker
 from api.kit.crypto import configure_cipher
 from api.kit.db import close_db, init_db, unit_of_work
+from api.kit.heap import freeze_start_up
 from api.kit.http import BodySizeLimit
 from api.kit.ratelimit import configure_rate_limits
 from api.kit.requests import RequestContext, current_request_id
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                 await stack.enter_async_context(sim_app.router.lifespan_context(sim_app))
             if settings.embedded_workers and manage_database:
                 await stack.enter_async_context(_embedded_workers(settings))
+            freeze_start_up()
             yield
 
     app = FastAPI(title="达川救助", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)

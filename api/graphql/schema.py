@@ -6,7 +6,15 @@ import logging
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.schema.config import StrawberryConfig
 
 from api.accounts.mutations import AccountMutations
@@ -78,10 +86,15 @@ class DomainErrorCodes(MaskErrors):
 def build_schema(settings: Settings) -> strawberry.Schema:
     """Returns the schema with depth, token and alias limits; unexpected errors masked outside development."""
     # factories, not instances: an extension keeps the request it serves, so overlapping requests need their own
+    # the limits' rule classes are made once, so the validation cache sees the same rules for the same document
+    depth_rules = QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules
+    alias_rules = MaxAliasesLimiter(max_alias_count=settings.max_query_aliases).validation_rules
     extensions = [
-        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+        lambda: ParserCache(maxsize=256),  # one shared document per operation text (subscriptions hold theirs)
+        lambda: AddValidationRules(depth_rules),
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_query_aliases),
+        lambda: AddValidationRules(alias_rules),
+        lambda: ValidationCache(maxsize=256),
         lambda: DomainErrorCodes(mask=not settings.is_development),
     ]
     return strawberry.Schema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions,
