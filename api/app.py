@@ -22,7 +22,7 @@ from api.kit.broker import configure_broker
 from api.kit.crypto import configure_cipher
 from api.kit.db import close_db, init_db, unit_of_work
 from api.kit.heap import freeze_start_up
-from api.kit.http import BodySizeLimit
+from api.kit.http import BodySizeLimit, NoBatching
 from api.kit.ratelimit import configure_rate_limits
 from api.kit.requests import RequestContext, current_request_id
 from api.kit.static import mount_pwa
@@ -87,7 +87,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         return await build_context(bearer_token(request.headers), current_request_id())
 
     graphql = GraphQLRoute(build_schema(settings), context_getter=get_context,
-                           graphql_ide="graphiql" if settings.is_development else None,
+                           graphql_ide="graphiql" if settings.graphiql_enabled else None,
                            allowed_origins=settings.cors_origins)
     app.include_router(graphql, prefix="/graphql")
     app.include_router(materials_router)
@@ -96,6 +96,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     app.include_router(analytics_router)
     if sim_app is not None:
         app.mount("/province-sim", sim_app)
+    app.add_middleware(NoBatching)
     # uploads may carry one 10 MB file plus form overhead; everything else is small JSON
     app.add_middleware(BodySizeLimit, default_limit=1024 * 1024,
                        limits={"/api/materials": settings.max_upload_bytes + 256 * 1024})

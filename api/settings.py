@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     max_query_depth: int = 10
     max_query_tokens: int = 2000
     max_query_aliases: int = 15
+    # objects an operation can return: page sizes (`first`) times nesting; a list without `first` counts as 10
+    max_query_cost: int = 5000
+    # GraphiQL at GET /graphql: None means in development only. In production introspection needs a staff token.
+    graphiql: bool | None = None
     page_size_max: int = 100
     withdraw_grace_minutes: int = 10
     cors_origins: list[str] = Field(default_factory=list)
@@ -83,6 +87,10 @@ class Settings(BaseSettings):
     @property
     def is_development(self) -> bool:
         return self.environment == "development"
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.is_development if self.graphiql is None else self.graphiql
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:

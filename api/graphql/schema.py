@@ -30,6 +30,7 @@ from api.cases.queries import CaseQueries
 from api.cases.subscriptions import CaseSubscriptions
 from api.disbursements.mutations import DisbursementMutations
 from api.disbursements.queries import DisbursementQueries
+from api.graphql.limits import OperationGuard, without_suggestions
 from api.kit.errors import DomainError
 from api.province.mutations import ProvinceMutations
 from api.province.queries import ProvinceQueries
@@ -64,11 +65,14 @@ def _is_unexpected(error: GraphQLError) -> bool:
 
 
 class DomainErrorCodes(MaskErrors):
-    """Adds `extensions.code` to expected failures in queries; masks everything unexpected."""
+    """Adds `extensions.code` to expected failures in queries; masks everything unexpected.
+
+    Masking also drops graphql-core's "Did you mean …?" hints, which would spell out the schema to a stranger."""
 
     def __init__(self, mask: bool) -> None:
         super().__init__(should_mask_error=lambda e: mask and _is_unexpected(e),
                          error_message="系统繁忙，请稍后再试")
+        self.mask = mask
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         return GraphQLError(self.error_message, nodes=error.nodes, source=error.source, positions=error.positions,
@@ -80,11 +84,13 @@ class DomainErrorCodes(MaskErrors):
                 e.extensions = {**(e.extensions or {}), "code": e.original_error.code}
             elif _is_unexpected(e):
                 log.error("unexpected error at %s", e.path, exc_info=e.original_error)
+            elif self.mask and "Did you mean" in e.message:
+                e.message = without_suggestions(e.message)
         return super()._process_errors(errors)
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
-    """Returns the schema with depth, token and alias limits; unexpected errors masked outside development."""
+    """Returns the schema with depth, token, alias and cost limits; unexpected errors masked outside development."""
     # factories, not instances: an extension keeps the request it serves, so overlapping requests need their own
     # the limits' rule classes are made once, so the validation cache sees the same rules for the same document
     depth_rules = QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules
@@ -95,6 +101,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
         lambda: AddValidationRules(alias_rules),
         lambda: ValidationCache(maxsize=256),
+        lambda: OperationGuard(max_cost=settings.max_query_cost,
+                               staff_only_introspection=settings.environment == "production"),
         lambda: DomainErrorCodes(mask=not settings.is_development),
     ]
     return strawberry.Schema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions,

@@ -65,3 +65,42 @@ async def _too_large(send, limit: int, path: str) -> None:
                 "headers": [(b"content-type", b"application/json; charset=utf-8"),
                             (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
+
+
+class NoBatching:
+    """Refuses a JSON array of operations at the GraphQL endpoint with a clear error: one operation a request."""
+
+    def __init__(self, app, *, path: str = "/graphql") -> None:
+        self.app = app
+        self.path = path
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope.get("method") != "POST" or scope.get("path") != self.path:
+            return await self.app(scope, receive, send)
+        # the body is small here: BodySizeLimit, outside this guard, has already capped it
+        chunks, more = [], True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        if body.lstrip()[:1] == b"[":
+            error = {"message": "不支持批量请求：每次请求只能包含一个操作", "extensions": {"code": "batching_not_allowed"}}
+            payload = json.dumps({"data": None, "errors": [error]}, ensure_ascii=False).encode()
+            await send({"type": "http.response.start", "status": 400,
+                        "headers": [(b"content-type", b"application/json; charset=utf-8"),
+                                    (b"content-length", str(len(payload)).encode())]})
+            await send({"type": "http.response.body", "body": payload})
+            return
+        delivered = False
+
+        async def replay():
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
