@@ -8,6 +8,7 @@ import uuid
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.requests import HTTPConnection
 
@@ -22,7 +23,7 @@ from api.kit.broker import configure_broker
 from api.kit.crypto import configure_cipher
 from api.kit.db import close_db, init_db, unit_of_work
 from api.kit.heap import freeze_start_up
-from api.kit.http import BodySizeLimit, NoBatching
+from api.kit.http import BodySizeLimit, NoBatching, SecurityHeaders
 from api.kit.ratelimit import configure_rate_limits
 from api.kit.requests import RequestContext, current_request_id
 from api.kit.static import mount_pwa
@@ -100,6 +101,12 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     # uploads may carry one 10 MB file plus form overhead; everything else is small JSON
     app.add_middleware(BodySizeLimit, default_limit=1024 * 1024,
                        limits={"/api/materials": settings.max_upload_bytes + 256 * 1024})
+    # bearer tokens, never cookies: cross-origin callers need no credentials, only the configured origins get in
+    app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+                       allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+                       expose_headers=["X-Request-ID"], allow_credentials=False, max_age=600)
+    app.add_middleware(SecurityHeaders, trust_forwarded_proto=settings.trust_forwarded_for,
+                       exempt=("/graphql",) if settings.graphiql_enabled else ())
 
     @app.get("/healthz")
     async def healthz() -> dict:
