@@ -15,8 +15,8 @@ document.addEventListener('securitypolicyviolation',
 """
 
 
-async def _violations(page: Page, console: list[str]) -> list[str]:
-    return [*await page.evaluate("window.__csp"), *console]
+async def _violations(p: Page, console: list[str]) -> list[str]:
+    return [*await p.evaluate("window.__csp"), *console]
 
 
 async def test_the_pwa_runs_under_the_policy(page: Page, server: Server):  # noqa: F811
