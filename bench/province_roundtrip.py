@@ -252,7 +252,8 @@ def report(args, f: dict) -> bool:
         ("code", h.source_version()),
         ("machine load", f"{args.busy_before:.0f}% busy before the start; during the measurement see CPU below"),
         ("shape", f"PostgreSQL + Redis; {args.apis} API processes, {args.workers} workers, province_sim "
-                  f"(decision delay 0, poll {args.sim_poll:g} s); callbacks to API 1"),
+                  f"(decision delay 0, poll {args.sim_poll:g} s); callbacks to "
+                  + ("API 1" if args.callbacks == "first" else "worker i → API i")),
         ("applications", f"{args.applications} 高龄津贴: {len(f['serial'])} one at a time, then {n_burst} "
                          + (f"at {args.rate:g}/s" if args.rate else f"at once ({args.concurrency} accepts in flight)")),
         ("latency, one at a time", _line(serial["total"])),
@@ -297,6 +298,9 @@ def main() -> None:
                         help="PROVINCE_SIM_POLL_INTERVAL_SECONDS (the simulator's own default is 0.5)")
     parser.add_argument("--case-timeout", type=float, default=30, help="seconds per case in the latency phase")
     parser.add_argument("--timeout", type=float, default=300, help="seconds to wait for the throughput phase")
+    parser.add_argument("--callbacks", choices=("spread", "first"), default="spread",
+                        help="which API the province calls back: worker i names API i (spread, default, as a load "
+                             "balancer would) or all name API 1 (first)")
     parser.add_argument("--dump", default=None, help="write every case's timings as CSV to this file")
     parser.add_argument("--profile", action="store_true", help="py-spy every API, worker and the simulator")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, profiles)")
@@ -331,7 +335,10 @@ def main() -> None:
             pids[f"api{i + 1}"] = api.pid
             urls.append(f"http://127.0.0.1:{port}")
         for i in range(args.workers):
-            pids[f"worker{i + 1}"] = topo.spawn([sys.executable, "-m", "workers"], f"worker{i + 1}").pid
+            # the callback URL a worker sends comes from its PUBLIC_BASE_URL: spread, as nginx in front would
+            callback_to = urls[i % len(urls)] if args.callbacks == "spread" else urls[0]
+            pids[f"worker{i + 1}"] = topo.spawn([sys.executable, "-m", "workers"], f"worker{i + 1}",
+                                                {"PUBLIC_BASE_URL": callback_to}).pid
         time.sleep(1)
         topo.check_alive()
         h.log(f"PostgreSQL, Redis, simulator :{sim_port}, APIs {', '.join(urls)}, {args.workers} workers")

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from api.kit import clock
 from api.kit.broker import get_broker
-from api.kit.db import after_commit, unit_of_work
+from api.kit.db import after_commit
 from api.outbox import repository
 from api.outbox.models import OutboxMessage
 
@@ -60,8 +60,8 @@ async def enqueue(topic: str, key: str, payload: dict) -> OutboxMessage:
 async def dispatch_once(worker: str, policy: RetryPolicy, *, batch: int = 20, concurrency: int = 8) -> int:
     """Claims a batch of due messages and delivers them, `concurrency` at a time; returns how many were attempted."""
     now = clock.now()
-    async with unit_of_work():
-        claimed = await repository.claim(worker, now + timedelta(seconds=policy.lease_seconds), now, batch)
+    # one statement claims the rows (autocommit): they are this worker's once it returns
+    claimed = await repository.claim(worker, now + timedelta(seconds=policy.lease_seconds), now, batch)
     if len(claimed) <= 1 or concurrency <= 1:
         for message in claimed:
             await _deliver(message, policy)
@@ -103,9 +103,9 @@ async def _deliver(message: OutboxMessage, policy: RetryPolicy) -> None:
         message.status, message.last_error = "pending", error
         message.next_attempt_at = now + timedelta(seconds=policy.delay(message.attempts))
     message.claimed_by = message.claimed_until = None
-    async with unit_of_work():
-        await repository.save(message, ["status", "done_at", "last_error", "next_attempt_at", "claimed_by",
-                                        "claimed_until"])
+    # one UPDATE (autocommit): no transaction of its own needed
+    await repository.save(message, ["status", "done_at", "last_error", "next_attempt_at", "claimed_by",
+                                    "claimed_until"])
     if error is not None:
         await _on_failure(message, error)
 

@@ -46,12 +46,10 @@ async def listing(states: list[str] | None, limit: int, offset: int) -> list[Pro
     return await qs.order_by("-id").offset(offset).limit(limit)
 
 
-async def remember_nonce(nonce: str, at: datetime) -> bool:
-    """Records a nonce; False when it was seen before."""
-    if await SeenNonce.exists(nonce=nonce):
-        return False
+async def remember_nonce(nonce: str, at: datetime) -> None:
+    """Records a nonce; raises IntegrityError when it was seen before (the key refuses it, even from a
+    concurrent callback)."""
     await SeenNonce.create(nonce=nonce, seen_at=at)
-    return True
 
 
 async def forget_nonces_before(at: datetime) -> int:
