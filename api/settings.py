@@ -38,7 +38,8 @@ class Settings(BaseSettings):
     otp_max_attempts: int = 5
     otp_resend_seconds: int = 60
     applicant_session_hours: int = 24 * 30
-    staff_session_hours: int = 12
+    staff_session_hours: int = 12  # absolute lifetime of a staff session
+    staff_idle_minutes: int = 30  # a staff session unused this long has ended
     login_max_failures: int = 5
     login_lock_minutes: int = 15
     # Rate limits (0 turns one off); held in Redis when REDIS_URL is set. Generous enough for a village office

@@ -68,6 +68,10 @@ class AuthSession(Model):
     created_at = fields.DatetimeField()
     expires_at = fields.DatetimeField()
     revoked_at = fields.DatetimeField(null=True)
+    # staff sessions end after a spell of inactivity; refreshed at most once a minute, not on every request
+    last_seen_at = fields.DatetimeField(null=True)
+    client = fields.CharField(max_length=64, null=True)
+    user_agent = fields.CharField(max_length=200, null=True)
 
     class Meta:
         table = "auth_session"

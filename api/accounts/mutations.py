@@ -11,6 +11,7 @@ from api.accounts.types import (
     StaffCreateInput,
     StaffCreateSuccess,
     StaffCredentials,
+    StaffSessionsEndSuccess,
     StaffSuccess,
 )
 from api.graphql.payloads import parse_id as _int
@@ -24,6 +25,7 @@ SignInPayload = payload("SignInPayload", SignInSuccess)
 OkPayload = payload("OkPayload", OkSuccess)
 StaffCreatePayload = payload("StaffCreatePayload", StaffCreateSuccess)
 StaffPayload = payload("StaffPayload", StaffSuccess)
+StaffSessionsEndPayload = payload("StaffSessionsEndPayload", StaffSessionsEndSuccess)
 
 
 async def _limit_code_request(phone: str) -> None:
@@ -121,3 +123,13 @@ class AccountMutations:
 
         return await run_mutation(info.context, work)
 
+
+    @strawberry.mutation(description="Ends one session of a staff member, or all of them when no sessionId is given (admin).")
+    async def staff_sessions_end(self, info: strawberry.Info, staff_id: strawberry.ID,
+                                 session_id: strawberry.ID | None = None) -> StaffSessionsEndPayload:
+        async def work():
+            ended = await service.end_staff_sessions(info.context.actor, _int(staff_id),
+                                                     _int(session_id) if session_id is not None else None)
+            return StaffSessionsEndSuccess(ended=ended)
+
+        return await run_mutation(info.context, work)

@@ -3,11 +3,12 @@ from __future__ import annotations
 import strawberry
 
 from api.accounts import service
-from api.accounts.types import StaffAccount, Viewer
+from api.accounts.types import StaffAccount, StaffSession, Viewer
 from api.applicants import service as applicants
 from api.applicants.types import Applicant
-from api.graphql.payloads import require_signed_in
+from api.graphql.payloads import parse_id, require_signed_in
 from api.kit.actors import ROLE_LABELS
+from api.settings import get_settings
 
 
 @strawberry.type
@@ -27,3 +28,9 @@ class AccountQueries:
         rows = await service.list_staff(info.context.actor, role=role, first=min(max(first, 1), 100),
                                         offset=max(offset, 0))
         return [StaffAccount.from_model(m) for m in rows]
+
+    @strawberry.field(description="A staff member's live sessions, most recently used first (admin).")
+    async def staff_sessions(self, info: strawberry.Info, staff_id: strawberry.ID) -> list[StaffSession]:
+        require_signed_in(info.context)
+        rows = await service.staff_sessions(info.context.actor, parse_id(staff_id))
+        return [StaffSession.from_model(m, get_settings().staff_idle_minutes) for m in rows]

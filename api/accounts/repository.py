@@ -54,8 +54,20 @@ async def session_by_hash(token_hash: str) -> AuthSession | None:
     return await AuthSession.get_or_none(token_hash=token_hash).select_related("staff", "citizen")
 
 
-async def revoke_sessions_of_staff(staff_id: int, at: datetime) -> int:
-    return await AuthSession.filter(staff_id=staff_id, revoked_at=None).update(revoked_at=at)
+async def revoke_sessions_of_staff(staff_id: int, at: datetime, session_id: int | None = None) -> int:
+    qs = AuthSession.filter(staff_id=staff_id, revoked_at=None)
+    if session_id is not None:
+        qs = qs.filter(id=session_id)
+    return await qs.update(revoked_at=at)
+
+
+async def touch_session(session_id: int, at: datetime) -> None:
+    await AuthSession.filter(id=session_id).update(last_seen_at=at)
+
+
+async def live_sessions_of_staff(staff_id: int, now: datetime, seen_after: datetime) -> list[AuthSession]:
+    return await AuthSession.filter(staff_id=staff_id, revoked_at=None, expires_at__gt=now,
+                                    last_seen_at__gt=seen_after).order_by("-last_seen_at", "-id")
 
 
 async def staff_many(ids: list[int]) -> list[StaffAccount]:

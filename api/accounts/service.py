@@ -13,19 +13,21 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from api.accounts import repository
-from api.accounts.models import StaffAccount
+from api.accounts.models import AuthSession, StaffAccount
 from api.accounts.sms import get_sms
 from api.audit import service as audit
-from api.kit import clock
+from api.kit import clock, requests
 from api.kit.actors import ROLE_LEVELS, STAFF_ROLES, Actor
 from api.kit.crypto import new_token, token_hash
 from api.kit.db import after_commit
-from api.kit.errors import AuthError, ConflictError, NotAllowedError, RateLimitedError, ValidationError
+from api.kit.errors import AuthError, ConflictError, NotAllowedError, NotFoundError, RateLimitedError, ValidationError
 from api.kit.phones import mask_phone, normalize_phone
 from api.regions import service as regions
 from api.settings import Settings, get_settings
 
 _hasher = PasswordHasher()
+# how stale `last_seen_at` may be before a request refreshes it (a write per minute, not per request)
+TOUCH_EVERY = timedelta(seconds=60)
 
 
 @dataclass
@@ -115,7 +117,8 @@ async def _open_session(*, kind: str, hours: int, citizen_id: int | None = None,
     now = clock.now()
     expires = now + timedelta(hours=hours)
     await repository.add_session(token_hash=token_hash(token), kind=kind, citizen_id=citizen_id, staff_id=staff_id,
-                                 created_at=now, expires_at=expires)
+                                 created_at=now, expires_at=expires, last_seen_at=now,
+                                 client=requests.current_client(), user_agent=requests.current_user_agent())
     return SignInResult(token=token, expires_at=expires, must_change_password=must_change_password)
 
 
@@ -213,6 +216,11 @@ async def resolve_session(token: str | None) -> Actor | None:
         staff = session.staff
         if staff is None or staff.disabled:
             return None
+        seen = session.last_seen_at or session.created_at
+        if now - seen >= timedelta(minutes=_settings().staff_idle_minutes):
+            return None  # idle too long: sign in again
+        if now - seen >= TOUCH_EVERY:
+            await repository.touch_session(session.id, now)
         return _staff_actor(staff)
     citizen = session.citizen
     if citizen is None:
@@ -313,9 +321,8 @@ async def create_village_workers(actor: Actor, village_codes: list[str]) -> list
 async def _staff_for_admin(actor: Actor, staff_id: int) -> StaffAccount:
     _require_admin(actor)
     staff = await repository.staff_by_id(staff_id)
-    if staff is None:
-        from api.kit.errors import NotFoundError
-
+    # an administrator manages the accounts of their own region only
+    if staff is None or not staff.region_id.startswith(actor.region_code or ""):
         raise NotFoundError("账号不存在", code="staff_not_found", field="staffId")
     return staff
 
@@ -343,6 +350,25 @@ async def set_disabled(actor: Actor, staff_id: int, disabled: bool) -> StaffAcco
     if disabled:
         await repository.revoke_sessions_of_staff(staff.id, clock.now())
     return staff
+
+
+async def staff_sessions(actor: Actor, staff_id: int) -> list[AuthSession]:
+    """Returns a staff member's live sessions (admin), most recently used first."""
+    staff = await _staff_for_admin(actor, staff_id)
+    now = clock.now()
+    return await repository.live_sessions_of_staff(
+        staff.id, now, now - timedelta(minutes=_settings().staff_idle_minutes))
+
+
+async def end_staff_sessions(actor: Actor, staff_id: int, session_id: int | None = None) -> int:
+    """Ends one of a staff member's sessions, or all of them (admin); returns how many were ended."""
+    staff = await _staff_for_admin(actor, staff_id)
+    ended = await repository.revoke_sessions_of_staff(staff.id, clock.now(), session_id)
+    if session_id is not None and ended == 0:
+        raise NotFoundError("该会话不存在或已结束", code="session_not_found", field="sessionId")
+    if ended:
+        audit.note(_staff_actor(staff), "sign_out", detail=f"ended by admin {actor.staff_id}: {ended} session(s)")
+    return ended
 
 
 async def list_staff(actor: Actor, *, role: str | None, first: int, offset: int) -> list[StaffAccount]:

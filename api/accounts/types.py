@@ -41,6 +41,29 @@ class StaffAccount:
                    last_login_at=m.last_login_at)
 
 
+@strawberry.type(description="A staff member's signed-in session, as an administrator sees it.")
+class StaffSession:
+    id: strawberry.ID
+    created_at: datetime.datetime
+    last_seen_at: datetime.datetime | None
+    expires_at: datetime.datetime = strawberry.field(description="When it ends however active it is.")
+    idle_expires_at: datetime.datetime = strawberry.field(description="When it ends if it is not used before.")
+    client: str | None = strawberry.field(description="The address it signed in from.")
+    user_agent: str | None
+
+    @classmethod
+    def from_model(cls, m, idle_minutes: int) -> StaffSession:
+        seen = m.last_seen_at or m.created_at
+        return cls(id=strawberry.ID(str(m.id)), created_at=m.created_at, last_seen_at=m.last_seen_at,
+                   expires_at=m.expires_at, idle_expires_at=min(m.expires_at, seen + datetime.timedelta(
+                       minutes=idle_minutes)), client=m.client, user_agent=m.user_agent)
+
+
+@strawberry.type
+class StaffSessionsEndSuccess:
+    ended: int = strawberry.field(description="How many sessions were ended.")
+
+
 @strawberry.type
 class CodeSentSuccess:
     retry_after: int = strawberry.field(description="Seconds before another code may be requested.")

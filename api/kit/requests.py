@@ -22,6 +22,7 @@ class RequestScope:
     # audit entries (and the like) noted while answering; written before the response starts
     pending: list[Any] = field(default_factory=list)
     operation: str | None = None
+    user_agent: str | None = None
 
 
 _scope: ContextVar[RequestScope | None] = ContextVar("request_scope", default=None)
@@ -49,6 +50,12 @@ def current_client() -> str | None:
     """Returns the address of the client being answered."""
     scope = _scope.get()
     return scope.client if scope else None
+
+
+def current_user_agent() -> str | None:
+    """Returns the User-Agent of the request being answered."""
+    scope = _scope.get()
+    return scope.user_agent if scope else None
 
 
 def client_address(scope: dict) -> str | None:
@@ -80,6 +87,8 @@ class RequestContext:
             request_id=new_request_id(offered.decode("latin-1") if offered else None),
             client=client_address(scope) if self.trust_forwarded else
             (str(scope["client"][0]) if scope.get("client") else None))
+        agent = headers.get(b"user-agent")
+        request.user_agent = agent.decode("latin-1")[:200] if agent else None
         token = _scope.set(request)
         finished = False
 
