@@ -1,7 +1,7 @@
 // The analytics pages' data shaping: ranges, tables from API answers (suppressed cells kept as "<5"),
 // charts built from those tables, and the CSV download.
 import { describe, expect, it } from 'vitest'
-import { tableChart } from './charts'
+import { chartHeight, fitToWidth, shortLabel, tableChart } from './charts'
 import {
   beijingToday,
   funnelTable,
@@ -179,6 +179,29 @@ describe('charts', () => {
     const option = tableChart(table, { horizontal: true, series: [{ column: 'self' }] }) as { yAxis: { data: string[] }; series: { data: unknown[] }[] }
     expect(option.yAxis.data).toEqual(['2026-02', '2026-01'])
     expect(option.series[0].data).toEqual([null, 12])
+  })
+
+  it('leaves rows with nothing to draw out of the chart when asked, and grows a horizontal chart with its rows', () => {
+    const option = tableChart(table, { horizontal: true, onlyDrawn: true, series: [{ column: 'self' }] })
+    expect((option as { yAxis: { data: string[] } }).yAxis.data).toEqual(['2026-01'])
+    const all = tableChart(table, { horizontal: true, series: [{ column: 'self' }] })
+    expect(chartHeight(all, 300)).toBeGreaterThanOrEqual(chartHeight(option, 300))
+    expect(chartHeight(tableChart(table, { series: [{ column: 'self' }] }), 300)).toBe(300)
+  })
+
+  it('turns the labels of a few categories when the chart is too narrow for them to stand level', () => {
+    const eight = monthlyTable([], { from: '2026-01-01', to: '2026-08-31' }, t)
+    const option = tableChart(eight, { series: [] })
+    type Axis = { xAxis: { axisLabel: { rotate?: number; width?: number } } }
+    expect((fitToWidth(option, 1200) as Axis).xAxis.axisLabel.rotate).toBeUndefined()
+    const narrow = fitToWidth(option, 340) as Axis
+    expect(narrow.xAxis.axisLabel.rotate).toBe(40)
+    expect(narrow.xAxis.axisLabel.width).toBeUndefined()
+  })
+
+  it('names a category on the axis without its bracketed explanation', () => {
+    expect(shortLabel('全程（提交至审批决定）')).toBe('全程')
+    expect(shortLabel('受理')).toBe('受理')
   })
 
   it('refuses a column the table does not have', () => {
