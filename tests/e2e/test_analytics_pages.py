@@ -5,6 +5,7 @@ Screenshots at 390×844 and 1366×768 under var/screenshots/pwa/."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import os
@@ -249,7 +250,7 @@ async def test_table_view_and_csv_download_carry_the_same_figures(desktop: Page,
         await card.get_by_test_id("download-csv").click()
     download = await info.value
     assert download.suggested_filename == f"funnel-{RANGE['from']}-{RANGE['to']}.csv"
-    raw = Path(await download.path()).read_bytes()
+    raw = await asyncio.to_thread(Path(await download.path()).read_bytes)
     assert raw.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     funnel = seeded.gql("query($r: StatsRangeInput!) { statsFunnel(range: $r) { steps { label display } } }",
@@ -295,7 +296,7 @@ async def test_review_page_shows_the_report_and_downloads_it_as_xlsx(desktop: Pa
         await desktop.get_by_test_id("download-xlsx").click()
     download = await info.value
     assert download.suggested_filename == f"review-report-{RANGE['from']}-{RANGE['to']}.xlsx"
-    book = load_workbook(io.BytesIO(Path(await download.path()).read_bytes()))
+    book = load_workbook(io.BytesIO(await asyncio.to_thread(Path(await download.path()).read_bytes)))
     assert book.sheetnames[:3] == ["概览", "申请渠道", "申请用时"]
     overview = {row[0]: row[1] for row in book["概览"].iter_rows(values_only=True) if row and row[0]}
     assert str(overview["申请件数"]) == report["total"]["display"]
@@ -336,12 +337,13 @@ async def test_a_citizen_and_other_staff_cannot_open_the_statistics(phone: Page,
     await phone.goto("/analytics/review")
     await phone.wait_for_url(lambda url: "/staff/signin" in url)
     # nor can a citizen's token ask the API or fetch the report
-    r = httpx.post(f"{seeded.url}/graphql", headers={"Authorization": f"Bearer {token}"}, timeout=30,
-                   json={"query": '{ statsFunnel(range: {from: "2026-01-01", to: "2026-06-30"}) { steps { count } } }'})
-    assert r.json()["errors"][0]["extensions"]["code"] == "role_not_allowed"
-    r = httpx.get(f"{seeded.url}/api/analytics/review-report.xlsx?{QUERY}",
-                  headers={"Authorization": f"Bearer {token}"}, timeout=30)
-    assert r.status_code == 403
+    async with httpx.AsyncClient(base_url=seeded.url, headers={"Authorization": f"Bearer {token}"},
+                                 timeout=30) as client:
+        r = await client.post("/graphql", json={
+            "query": '{ statsFunnel(range: {from: "2026-01-01", to: "2026-06-30"}) { steps { count } } }'})
+        assert r.json()["errors"][0]["extensions"]["code"] == "role_not_allowed"
+        r = await client.get(f"/api/analytics/review-report.xlsx?{QUERY}")
+        assert r.status_code == 403
     # a township officer is staff, but not one the statistics are for: sent to the staff home
     await _as(phone, _sign_in_staff(seeded, "jd-cuiping"))
     await phone.goto("/analytics")
