@@ -20,6 +20,9 @@ export interface SeriesSpec {
   colour?: string
 }
 
+/** Each channel keeps its colour from chart to chart (the palette's first three, in CHANNELS' order). */
+const CHANNEL_COLOURS: Record<string, string> = { self: PALETTE[0], proxy: PALETTE[1], counter: PALETTE[2] }
+
 /** Ratings from one star (red) to five (green): the order reads without the legend. */
 export const STAR_COLOURS = ['#b91c1c', '#ea580c', '#a16207', '#4d7c0f', '#047857']
 
@@ -129,12 +132,19 @@ export function pieChart(table: Table, column: string): ChartOption {
       {
         name: table.columns[i].label,
         type: 'pie',
-        radius: ['38%', '68%'],
+        radius: ['34%', '74%'],
         center: ['50%', '45%'],
         percentPrecision: 1,
-        // the share only: the names are in the legend, and beside the ring they would not fit a phone
-        label: { color: TEXT, fontSize: 13, formatter: '{d}%' },
-        data: table.rows.filter((r) => r.cells[i].value !== null).map((r) => ({ name: r.cells[0].display, value: r.cells[i].value })),
+        // the share only, on the ring: the names are in the legend, and beside the ring they would not fit a phone
+        label: { position: 'inside', color: '#fff', fontSize: 13, fontWeight: 'bold', formatter: '{d}%' },
+        labelLine: { show: false },
+        data: table.rows
+          .filter((r) => r.cells[i].value !== null)
+          .map((r) => ({
+            name: r.cells[0].display,
+            value: r.cells[i].value,
+            ...(CHANNEL_COLOURS[r.key] ? { itemStyle: { color: CHANNEL_COLOURS[r.key] } } : {}),
+          })),
       },
     ],
   } as ChartOption

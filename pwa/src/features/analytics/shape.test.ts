@@ -1,9 +1,10 @@
 // The analytics pages' data shaping: ranges, tables from API answers (suppressed cells kept as "<5"),
 // charts built from those tables, and the CSV download.
 import { describe, expect, it } from 'vitest'
-import { chartHeight, fitToWidth, shortLabel, tableChart } from './charts'
+import { chartHeight, fitToWidth, PALETTE, pieChart, shortLabel, tableChart } from './charts'
 import {
   beijingToday,
+  channelMixTable,
   funnelTable,
   leagueTable,
   monthlyTable,
@@ -197,6 +198,22 @@ describe('charts', () => {
     const narrow = fitToWidth(option, 340) as Axis
     expect(narrow.xAxis.axisLabel.rotate).toBe(40)
     expect(narrow.xAxis.axisLabel.width).toBeUndefined()
+  })
+
+  it('draws the channel mix as a ring without suppressed channels, each channel in its own colour', () => {
+    const mix = channelMixTable(
+      [
+        { keys: [key('channel', 'counter', '窗口办理')], ...shown(30), share: num(0.3, '30.0%') },
+        { keys: [key('channel', 'proxy', '帮办代办')], ...hidden, share: noNum },
+        { keys: [key('channel', 'self', '掌上自助')], ...shown(70), share: num(0.7, '70.0%') },
+      ],
+      t,
+    )
+    const option = pieChart(mix, 'cases') as { series: { data: { name: string; value: number; itemStyle: { color: string } }[] }[] }
+    expect(option.series[0].data).toEqual([
+      { name: '窗口办理', value: 30, itemStyle: { color: PALETTE[2] } },
+      { name: '掌上自助', value: 70, itemStyle: { color: PALETTE[0] } },
+    ])
   })
 
   it('names a category on the axis without its bracketed explanation', () => {
