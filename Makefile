@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 PWA_STAMP := pwa/node_modules/.installed
 
-.PHONY: run test lint schema schema-check migrations venv system-deps clean pwa pwa-test budget types
+.PHONY: run test lint schema schema-check migrations venv system-deps clean pwa pwa-test budget types backup restore
 
 $(STAMP): pyproject.toml requirements.lock
 	@command -v $(PY) >/dev/null 2>&1 || { echo "需要 Python 3.11（$(PY)）"; exit 1; }
@@ -55,6 +55,13 @@ schema-check: $(STAMP)
 
 migrations: $(STAMP)
 	$(BIN)/python -m tortoise -c api.migrations_config.TORTOISE_ORM makemigrations
+
+backup: $(STAMP)
+	$(BIN)/python -m scripts.backup
+
+restore: $(STAMP)
+	@test -n "$(FROM)" || { echo "用法：make restore FROM=var/backups/dachuan-backup-….tar.gz（请先停止服务）"; exit 1; }
+	$(BIN)/python -m scripts.restore "$(FROM)"
 
 clean:
 	rm -rf $(VENV) var pwa/node_modules pwa/dist

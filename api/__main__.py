@@ -37,15 +37,18 @@ def main() -> None:
     os.environ.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{port}")
     os.environ.setdefault("PROVINCE_URL", f"http://127.0.0.1:{port}/province-sim")
     from api import demo
+    from api.kit.logs import configure_logging
     from api.settings import get_settings
 
     settings = get_settings()
+    # our own handler for every logger, uvicorn's included; the access line is RequestContext's, with the request id
+    configure_logging(json_lines=settings.log_json if settings.log_json is not None else not settings.is_development)
     notice = (f"演示模式：公示期缩短为{settings.demo_notice_seconds}秒\n" if settings.demo_notice_seconds else "")
     print(f"\n达川救助 — 手机应用 http://127.0.0.1:{port}/ ，接口 http://127.0.0.1:{port}/graphql (GraphiQL)\n{notice}"
           f"演示账号（工作人员，密码相同）：\n{demo.describe()}\n"
           f"申请人验证码（开发环境不发短信）写入 {settings.storage_root.parent / 'sms-inbox.txt'}\n", flush=True)
     uvicorn.run("api.app:create_app", factory=True, host=os.environ.get("HOST", "127.0.0.1"), port=port,
-                ws_per_message_deflate=False, log_level="info")
+                ws_per_message_deflate=False, log_level="info", log_config=None, access_log=False)
 
 
 if __name__ == "__main__":

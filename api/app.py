@@ -29,6 +29,7 @@ from api.kit.requests import RequestContext, current_request_id
 from api.kit.static import mount_pwa
 from api.kit.storage import configure_store
 from api.materials.routes import router as materials_router
+from api.ops.routes import router as ops_router
 from api.province.routes import router as province_router
 from api.settings import Settings, get_settings, use_settings
 
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                            graphql_ide="graphiql" if settings.graphiql_enabled else None,
                            allowed_origins=settings.cors_origins)
     app.include_router(graphql, prefix="/graphql")
+    app.include_router(ops_router)
     app.include_router(materials_router)
     app.include_router(province_router)
     app.include_router(disbursements_router)
@@ -107,10 +109,6 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                        expose_headers=["X-Request-ID"], allow_credentials=False, max_age=600)
     app.add_middleware(SecurityHeaders, trust_forwarded_proto=settings.trust_forwarded_for,
                        exempt=("/graphql",) if settings.graphiql_enabled else ())
-
-    @app.get("/healthz")
-    async def healthz() -> dict:
-        return {"status": "ok"}
 
     mount_pwa(app, settings.pwa_dist)  # last: it answers every path the API does not own
 

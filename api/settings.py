@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     # Behind a reverse proxy that sets X-Forwarded-For: take the client's address from it (rate limits, audit log).
     trust_forwarded_for: bool = False
+    # Bearer token Prometheus must send to /metrics; unset: /metrics is open (keep it off the public proxy).
+    metrics_token: str | None = None
+    # JSON log lines (one object a line, with the request id); None means JSON everywhere but development.
+    log_json: bool | None = None
     # The provincial elderly-allowance system (province_sim in development and tests).
     county_code: str = "511703"
     public_base_url: str = "http://127.0.0.1:8000"

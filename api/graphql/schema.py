@@ -32,6 +32,7 @@ from api.disbursements.mutations import DisbursementMutations
 from api.disbursements.queries import DisbursementQueries
 from api.graphql.limits import OperationGuard, without_suggestions
 from api.kit.errors import DomainError
+from api.kit.metrics import OperationMetrics
 from api.province.mutations import ProvinceMutations
 from api.province.queries import ProvinceQueries
 from api.regions.mutations import RegionMutations
@@ -96,6 +97,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     depth_rules = QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules
     alias_rules = MaxAliasesLimiter(max_alias_count=settings.max_query_aliases).validation_rules
     extensions = [
+        OperationMetrics,
         lambda: ParserCache(maxsize=256),  # one shared document per operation text (subscriptions hold theirs)
         lambda: AddValidationRules(depth_rules),
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),

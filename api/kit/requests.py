@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
+
+access_log = logging.getLogger("dachuan.access")
 
 # A request id a proxy sent is kept only if it is short and plain: it ends up in logs and in the audit log.
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -91,6 +95,8 @@ class RequestContext:
         request.user_agent = agent.decode("latin-1")[:200] if agent else None
         token = _scope.set(request)
         finished = False
+        started = time.perf_counter()
+        status = 500
 
         async def finish() -> None:
             nonlocal finished
@@ -99,7 +105,9 @@ class RequestContext:
                 await self.finish(request)
 
         async def send_with_id(message):
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 # what the answer promises (an audit entry for what it reveals) is written before it leaves
                 await finish()
                 message = {**message, "headers": [*message.get("headers", []),
@@ -109,8 +117,22 @@ class RequestContext:
         try:
             await self.app(scope, receive, send_with_id if scope["type"] == "http" else send)
         finally:
-            await finish()
-            _scope.reset(token)
+            try:
+                await finish()
+            finally:
+                if scope["type"] == "http":
+                    self._done(scope, request, status, time.perf_counter() - started)
+                _scope.reset(token)
+
+    @staticmethod
+    def _done(scope, request: RequestScope, status: int, seconds: float) -> None:
+        from api.kit.metrics import observe_http
+
+        path = scope.get("path", "")
+        observe_http(path, status, seconds)
+        access_log.info("%s %s %s %.1fms", scope.get("method"), path, status, seconds * 1000, extra={
+            "request_id": request.request_id, "method": scope.get("method"), "path": path, "status": status,
+            "duration_ms": round(seconds * 1000, 1), "client": request.client, "operation": request.operation})
 
 
 def run_in_scope(request_id: str | None = None) -> Any:
