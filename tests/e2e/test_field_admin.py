@@ -5,6 +5,8 @@ marked, a region CSV whose bad rows are each named; finance builds a month's bat
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
 import uuid
 from datetime import date
@@ -161,7 +163,8 @@ async def test_finance_builds_a_batch_downloads_its_xlsx_and_marks_lines(page: P
     async with page.expect_download() as info:
         await page.get_by_test_id("batch-download").click()
     download = await info.value
-    book = load_workbook(await download.path())
+    data = await asyncio.to_thread((await download.path()).read_bytes)
+    book = load_workbook(io.BytesIO(data))
     batch_id = (await page.locator(".cell--chosen").get_attribute("data-batch"))
     api_lines = server.gql("query($b: ID!) { paymentLines(batchId: $b) { amount } }", {"b": batch_id}, token)["paymentLines"]
     expected = sum(Decimal(x["amount"]) for x in api_lines)

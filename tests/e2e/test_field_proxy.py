@@ -16,6 +16,8 @@ WORKER = "cun-xinqiao"
 NAME = "赵德明"
 ID_NUMBER = id_number(date(1941, 2, 10), seq=3)  # a man, 85 in 2026
 WIFE_ID = id_number(date(1943, 7, 1), seq=4)
+BLANK = """(c) => { const e = document.createElement('canvas'); e.width = c.width; e.height = c.height;
+    return c.toDataURL() === e.toDataURL() }"""
 
 
 async def staff_session(page: Page, server: Server, username: str, role: str) -> str:
@@ -92,7 +94,19 @@ async def test_a_village_worker_applies_for_gaoling_on_behalf_of_an_elderly_man_
     await expect(page.get_by_test_id("step-title")).to_have_text("申请人同意")
     await page.get_by_test_id("next").click()
     await expect(page.get_by_test_id("page-error")).to_contain_text("请取得申请人同意")
+    # on a desktop a mouse draws too (Vant's pad follows touch only; the page passes the mouse through)
+    canvas = page.locator(".van-signature canvas")
+    box = await canvas.bounding_box()
+    assert box
+    await page.mouse.move(box["x"] + 40, box["y"] + 40)
+    await page.mouse.down()
+    await page.mouse.move(box["x"] + 200, box["y"] + 120, steps=8)
+    await page.mouse.up()
+    assert not await canvas.evaluate(BLANK), "the mouse drew nothing"
+    await page.get_by_role("button", name="重写").click()
+    assert await canvas.evaluate(BLANK)
     await draw_signature(page, context)
+    assert not await canvas.evaluate(BLANK), "the finger drew nothing"
     await screenshot(page, "field-proxy-signature", "standard")
     await page.get_by_role("button", name="确认签名").click()
     await expect(page.get_by_test_id("consent-kept")).to_have_attribute("data-state", "uploaded", timeout=20_000)
