@@ -94,3 +94,8 @@ class CaseMutations:
     @strawberry.mutation(description="Extends the whole-case time limit once (低保: 30 → 45 working days).")
     async def case_extend(self, info: strawberry.Info, case_id: strawberry.ID, reason: str) -> CasePayload:
         return await _act(info, case_id, "extend", {"reason": reason})
+
+    @strawberry.mutation(description="Adds an internal note to a case's timeline (staff who handle it; the "
+                                     "applicant never sees it).")
+    async def case_comment(self, info: strawberry.Info, case_id: strawberry.ID, comment: str) -> CasePayload:
+        return await _act(info, case_id, "comment", {"comment": comment})

@@ -234,6 +234,8 @@ async def act(actor: Actor, case_id: int, action: str, data: dict | None = None,
 
 
 def _apply(case: Case, item: AidItem, t: Transition, now: datetime) -> None:
+    if t.action == "comment":
+        return  # an internal note changes nothing about the case: status and clocks stay as they are
     case.status = t.to_status
     if t.action == "accept":
         case.accepted_at = now

@@ -52,10 +52,12 @@ ACTION_LABELS = {
     "withdraw": "撤回申请", "investigate": "入户调查", "verify": "家庭经济状况核对", "review": "审核并公示",
     "approve": "审批通过", "reject": "审批不通过", "pay_start": "开始发放", "close": "办结",
     "province_sent": "已推送省高龄津贴管理系统", "province_decide": "省级审核结果", "extend": "延长办理时限",
-    "pay_record": "资金发放记录",
+    "pay_record": "资金发放记录", "comment": "内部意见",
 }
 ACTIONS = tuple(ACTION_LABELS)
 MONTH = re.compile(r"^(20\d{2})-(0[1-9]|1[0-2])$")
+# Staff who handle cases and may leave an internal note on one (analysts and admins do not handle cases).
+COMMENTING_ROLES = ("village_worker", "township_officer", "verifier", "approver", "finance", "supervisor")
 
 
 @dataclass(frozen=True)
@@ -298,6 +300,13 @@ def decide(action: str, case: CaseView, actor: Actor, data: dict | None, now: da
         comment = f"{month} 已发放 {amount} 元" if result == "paid" else f"{month} 发放失败：{reason}"
         return Transition(action, case.status, case.status, comment,
                           data={"result": result, "amount": str(amount), "month": month, "reason": reason})
+    if action == "comment":
+        # a note between staff: on the timeline for those who handle the case, never for the applicant
+        _need_role(actor, COMMENTING_ROLES, case, action)
+        comment = _comment(data)
+        if not comment:
+            raise ValidationError("请填写内部意见", code="comment_required", field="comment")
+        return Transition(action, case.status, case.status, comment, public=False)
     if action == "extend":
         _need_role(actor, ("approver", "township_officer"), case, action)
         if not case.route.whole_case_extendable:

@@ -11,7 +11,7 @@ from api.cases import service as cases
 from api.cases.models import Case, CaseEvent
 from api.kit import clock
 from api.kit.db import unit_of_work
-from api.kit.errors import ConflictError, NotFoundError, ValidationError
+from api.kit.errors import ConflictError, NotAllowedError, NotFoundError, ValidationError
 from api.kit.workdays import TZ
 from tests.factories import (
     CUIPING,
@@ -404,3 +404,32 @@ async def test_minor_case_goes_to_approval_without_public_notice(db) -> None:
     approved, _ = await act(case.id, "approve")
 
     assert (reviewed.notice_until, event.data["notice_days"], approved.status) == (None, 0, "approved")
+
+
+async def test_an_internal_note_stays_on_the_staff_timeline_and_changes_nothing_else(db) -> None:
+    applicant = await make_applicant()
+    case = await make_case("dibao", "verifying", applicant=applicant)
+
+    noted, event = await act(case.id, "comment", role="verifier", data={"comment": "  已向民政局调取社保记录  "})
+
+    stored = await repository.by_id(case.id)
+    assert (event.public, event.from_status, event.to_status, event.comment) == (
+        False, "verifying", "verifying", "已向民政局调取社保记录")
+    assert (stored.status, stored.due_at, stored.warn_at, stored.last_seq) == (
+        "verifying", case.due_at, case.warn_at, case.last_seq + 1)
+    assert event.seq in [e.seq for e in await cases.events_for(staff_actor("approver"), stored)]
+    assert event.seq not in [e.seq for e in await cases.events_for(applicant, stored)]
+
+
+async def test_an_internal_note_needs_text_and_a_role_that_handles_cases(db) -> None:
+    case = await make_case("dibao", "submitted")
+
+    with pytest.raises(ValidationError) as empty:
+        await act(case.id, "comment", role="township_officer", data={"comment": "   "})
+    with pytest.raises(NotAllowedError):
+        await act(case.id, "comment", role="analyst", data={"comment": "看看"})
+    with pytest.raises(NotFoundError):  # outside the worker's village the case does not exist for them
+        await act(case.id, "comment", actor=staff_actor("village_worker", OTHER_VILLAGE), data={"comment": "看看"})
+
+    assert empty.value.field == "comment"
+    assert (await repository.by_id(case.id)).last_seq == case.last_seq

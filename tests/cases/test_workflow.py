@@ -67,6 +67,7 @@ DATA = {
     "province_decide": {"approved": True, "amount": "200", "start_month": "2026-12", "reference": "SC-0001"},
     "extend": {"reason": "家庭成员多，核对需要更多时间"},
     "pay_record": {"result": "paid", "amount": "650", "month": "2026-12"},
+    "comment": {"comment": "已电话联系申请人，周五入户"},
 }
 
 
@@ -183,6 +184,9 @@ ALLOWED_FROM = {
     ("close", "approver"): {"approved"},  # items that do not pay
     ("extend", "approver"): {"accepted", "investigating", "verifying", "reviewing", "approving", "province_review"},
     ("pay_record", "finance"): {"paying"},
+    # an internal note: on any case still open
+    ("comment", "verifier"): {"submitted", "returned", "accepted", "investigating", "verifying", "reviewing",
+                              "approving", "province_review", "approved", "paying"},
 }
 ONLY_FOR = {("pay_start", "finance"): PAYS, ("close", "approver"): set(ITEM_CODES) - PAYS,
             ("extend", "approver"): EXTENDABLE}
@@ -252,6 +256,8 @@ PERMITTED = {
     ("province_decide", "gaoling", "province_review", "self"): {"province"},
     ("extend", "dibao", "verifying", "self"): {"approver", "township_officer"},
     ("pay_record", "dibao", "paying", "self"): {"finance"},
+    ("comment", "dibao", "verifying", "self"): {"village_worker", "township_officer", "verifier", "approver", "finance",
+                                               "supervisor"},
 }
 
 
