@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
+from strawberry.types.nodes import SelectedField, Selection
 
 from api.analytics import service
 from api.analytics.types import (
@@ -33,6 +34,21 @@ def _filters(filters: list[StatsFilterInput] | None) -> list[tuple[str, list[str
     return [(f.field, f.values) for f in filters or []]
 
 
+def _asks_for(info: strawberry.Info, names: set[str]) -> bool:
+    """Whether the query selects any of these fields of the resolved field's items (through fragments too)."""
+    def selects(selections: list[Selection]) -> bool:
+        for s in selections:
+            if isinstance(s, SelectedField):
+                if s.name in names:
+                    return True
+            # a fragment (spread or inline): look inside it; a field's own subfields are not the items' fields
+            elif selects(s.selections):
+                return True
+        return False
+
+    return any(selects(field.selections) for field in info.selected_fields)
+
+
 @strawberry.type
 class AnalyticsQueries:
     @strawberry.field(description="申请件数，按任意维度组合分组（统计分析、督查股、系统管理员）。")
@@ -57,7 +73,8 @@ class AnalyticsQueries:
                                      filters: Filters = None) -> list[ProcessingTimeCell]:
         require_signed_in(info.context)
         cells = await service.processing_times(info.context.actor, start=range_.from_, end=range_.to,
-                                               group_by=group_by, stages=stages, filters=_filters(filters))
+                                               group_by=group_by, stages=stages, filters=_filters(filters),
+                                               hours=_asks_for(info, {"medianHours", "p90Hours"}))
         return [ProcessingTimeCell.of(c) for c in cells]
 
     @strawberry.field(description="正在计时的在办件中预警和超期的比例，默认按乡镇(街道)。")

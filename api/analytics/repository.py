@@ -269,14 +269,17 @@ def _limit_case(limits: dict[int, tuple[float, float]]) -> str:
 
 
 async def durations(scope: Scope, dimensions: Sequence[str], stages: Sequence[str],
-                    limits: dict[str, dict[int, tuple[float, float]]]) -> list[dict]:
+                    limits: dict[str, dict[int, tuple[float, float]]], *, hours: bool = True) -> list[dict]:
     """Returns per stage (and dimensions) the cases that finished it (`n`), the median and p90 of its working
-    days (`wd_p50`, `wd_p90`) and hours (`h_p50`, `h_p90`), and how many took longer than the limit (`over`)
-    or than 75% of it (`warned`). `limits`: stage → item id → (limit, limit once extended) in working days.
+    days (`wd_p50`, `wd_p90`) and hours (`h_p50`, `h_p90`; NULL unless `hours`), and how many took longer
+    than the limit (`over`) or than 75% of it (`warned`). `limits`: stage → item id → (limit, limit once
+    extended) in working days.
 
-    One branch per stage, which PostgreSQL may run in parallel workers (Parallel Append)."""
+    One branch per stage, which PostgreSQL may run in parallel workers (Parallel Append). Each percentile
+    is a sort of the stage's cases, most of the statement's time: hours are sorted only when asked for."""
     d = dialect()
     keys = _keys(dimensions)
+    values = ["wd", "h"] if hours else ["wd"]
     parts = []
     for stage in stages:
         limit = _limit_case(limits.get(stage, {}))
@@ -288,7 +291,8 @@ async def durations(scope: Scope, dimensions: Sequence[str], stages: Sequence[st
             f" FROM case_fact f WHERE {scope_where(d, scope)} AND {wd} IS NOT NULL AND {h} IS NOT NULL"
         )
         aggregates = [f"'{stage}' AS stage", "COUNT(*) AS n", "SUM(over) AS over", "SUM(warned) AS warned"]
-        parts.append(d.percentiles(inner, keys, ["wd", "h"], aggregates, nullable=False))
+        sql = d.percentiles(inner, keys, values, aggregates, nullable=False)
+        parts.append(sql if hours else f"SELECT p.*, NULL AS h_p50, NULL AS h_p90 FROM ({sql}) p")
     if not parts:
         return []
     return await fetch(d, " UNION ALL ".join(f"SELECT * FROM ({p}) s{i}" for i, p in enumerate(parts)))
