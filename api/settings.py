@@ -53,6 +53,7 @@ class Settings(BaseSettings):
 
     pwa_dist: Path = ROOT / "pwa" / "dist"
     max_upload_bytes: int = 10 * 1024 * 1024
+    material_link_seconds: int = 300  # how long a material's download link works
     max_query_depth: int = 10
     max_query_tokens: int = 2000
     max_query_aliases: int = 15

@@ -54,6 +54,10 @@ async def session_by_hash(token_hash: str) -> AuthSession | None:
     return await AuthSession.get_or_none(token_hash=token_hash).select_related("staff", "citizen")
 
 
+async def session_by_id(session_id: int) -> AuthSession | None:
+    return await AuthSession.get_or_none(id=session_id).select_related("staff", "citizen")
+
+
 async def revoke_sessions_of_staff(staff_id: int, at: datetime, session_id: int | None = None) -> int:
     qs = AuthSession.filter(staff_id=staff_id, revoked_at=None)
     if session_id is not None:

@@ -208,7 +208,15 @@ async def resolve_session(token: str | None) -> Actor | None:
     """Returns the caller behind a bearer token, or None when it is unknown, expired or revoked."""
     if not token:
         return None
-    session = await repository.session_by_hash(token_hash(token))
+    return await _actor_of(await repository.session_by_hash(token_hash(token)))
+
+
+async def resolve_session_id(session_id: int) -> Actor | None:
+    """Returns the caller of a session by its id (a signed download link names it), if it is still live."""
+    return await _actor_of(await repository.session_by_id(session_id))
+
+
+async def _actor_of(session: AuthSession | None) -> Actor | None:
     now = clock.now()
     if session is None or session.revoked_at is not None or session.expires_at <= now:
         return None
@@ -221,7 +229,7 @@ async def resolve_session(token: str | None) -> Actor | None:
             return None  # idle too long: sign in again
         if now - seen >= TOUCH_EVERY:
             await repository.touch_session(session.id, now)
-        return _staff_actor(staff)
+        return _staff_actor(staff, session_id=session.id)
     citizen = session.citizen
     if citizen is None:
         return None
@@ -229,12 +237,13 @@ async def resolve_session(token: str | None) -> Actor | None:
 
     applicant_id = await applicants.profile_id_of(citizen.id)
     return Actor(kind="applicant", role="applicant", name=citizen.phone, citizen_id=citizen.id,
-                 applicant_id=applicant_id, phone=citizen.phone)
+                 applicant_id=applicant_id, phone=citizen.phone, session_id=session.id)
 
 
-def _staff_actor(staff: StaffAccount) -> Actor:
+def _staff_actor(staff: StaffAccount, *, session_id: int | None = None) -> Actor:
     return Actor(kind="staff", role=staff.role, name=staff.display_name, staff_id=staff.id,
-                 region_code=staff.region_id, needs_password_change=staff.must_change_password)
+                 region_code=staff.region_id, needs_password_change=staff.must_change_password,
+                 session_id=session_id)
 
 
 def _initial_password() -> str:

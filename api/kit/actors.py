@@ -56,6 +56,7 @@ class Actor:
     region_code: str | None = None
     phone: str | None = None
     needs_password_change: bool = False
+    session_id: int | None = None  # the session this caller signed in with (binds download links to it)
 
     @property
     def is_staff(self) -> bool:

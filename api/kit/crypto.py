@@ -10,6 +10,9 @@ import secrets
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+# the first bytes of an encrypted file ("Dachuan Encrypted, format 1"); files without it predate encryption
+FILE_MAGIC = b"DCE1"
+
 
 class Cipher:
     """Encrypts and decrypts short strings; the stored form names the key that wrote it."""
@@ -38,6 +41,21 @@ class Cipher:
         """Returns the plaintext of a value written by `encrypt` with the same context."""
         kid, nonce, ct = stored.split(":", 2)
         return self._keys[kid].decrypt(_unb64(nonce), _unb64(ct), context.encode()).decode()
+
+    def encrypt_bytes(self, data: bytes, *, context: str) -> bytes:
+        """Returns `MAGIC kid-length kid nonce ciphertext`; `context` (a file's name) is bound in."""
+        kid = self._current.encode()
+        nonce = os.urandom(12)
+        return FILE_MAGIC + bytes([len(kid)]) + kid + nonce + self._keys[self._current].encrypt(nonce, data,
+                                                                                               context.encode())
+
+    def decrypt_bytes(self, blob: bytes, *, context: str) -> bytes:
+        """Returns the plaintext of `encrypt_bytes` output; raises InvalidTag if it was altered or moved."""
+        n = blob[len(FILE_MAGIC)]
+        start = len(FILE_MAGIC) + 1
+        kid = blob[start:start + n].decode()
+        nonce = blob[start + n:start + n + 12]
+        return self._keys[kid].decrypt(nonce, blob[start + n + 12:], context.encode())
 
     def blind_index(self, value: str, *, context: str) -> str:
         """Returns a keyed hash for equality look-ups without storing the plaintext."""

@@ -1,4 +1,7 @@
-"""The material store: files under random names in a folder outside any web root, through aiofiles."""
+"""The material store: files under random names in a folder outside any web root, through aiofiles.
+
+Each file is encrypted with the data key (AES-256-GCM, its name bound in, so a file swapped for another fails to
+decrypt) and readable only by the service's own user (0600 in 0700 folders)."""
 
 from __future__ import annotations
 
@@ -9,12 +12,19 @@ from pathlib import Path
 import aiofiles
 import aiofiles.os
 
+from api.kit.crypto import FILE_MAGIC, Cipher, get_cipher
+
 
 class FileStore:
     """Writes and reads blobs by opaque key."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, cipher: Cipher | None = None) -> None:
         self.root = Path(root)
+        self._cipher = cipher
+
+    @property
+    def cipher(self) -> Cipher:
+        return self._cipher or get_cipher()
 
     def _path(self, key: str) -> Path:
         if not key.isalnum():
@@ -25,10 +35,13 @@ class FileStore:
         """Stores bytes and returns their new random key; the file appears whole or not at all."""
         key = secrets.token_hex(24)
         path = self._path(key)
-        await aiofiles.os.makedirs(path.parent, exist_ok=True)
+        await aiofiles.os.makedirs(path.parent, mode=0o700, exist_ok=True)
         tmp = path.with_suffix(".part")
+        sealed = self.cipher.encrypt_bytes(data, context=f"material:{key}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.close(fd)
         async with aiofiles.open(tmp, "wb") as f:
-            await f.write(data)
+            await f.write(sealed)
             await f.flush()
         os.replace(tmp, path)
         return key
@@ -36,7 +49,10 @@ class FileStore:
     async def get(self, key: str) -> bytes:
         """Returns the bytes stored under a key."""
         async with aiofiles.open(self._path(key), "rb") as f:
-            return await f.read()
+            blob = await f.read()
+        if not blob.startswith(FILE_MAGIC):
+            return blob  # written before files were encrypted
+        return self.cipher.decrypt_bytes(blob, context=f"material:{key}")
 
     async def delete(self, key: str) -> None:
         """Removes a stored file, if present."""

@@ -86,10 +86,11 @@ def _opt_int(value, field: str) -> int | None:
 
 
 @router.get("/api/materials/{material_id}")
-async def download(material_id: str, request: Request) -> Response:
-    """Returns a document to its applicant or to staff whose region covers it."""
+async def download(material_id: str, request: Request, link: str | None = None) -> Response:
+    """Returns a document to its applicant or to staff whose region covers it: with the bearer token, or through
+    a short-lived link made for the caller (`Material.downloadUrl`)."""
     try:
-        actor = await _actor(request)
+        actor = await (service.actor_for_link(material_id, link) if link else _actor(request))
         m = await service.get_for(actor, material_id)
     except DomainError as e:
         return _error(e)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import io
 import re
 import uuid
@@ -11,8 +12,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from api.applicants import service as applicants
 from api.cases import service as cases
+from api.kit import clock
 from api.kit.actors import Actor
-from api.kit.errors import NotAllowedError, NotFoundError, ValidationError
+from api.kit.errors import AuthError, NotAllowedError, NotFoundError, ValidationError
 from api.kit.storage import get_store
 from api.materials import repository
 from api.materials.models import Material
@@ -156,6 +158,38 @@ async def get_for(actor: Actor, material_id: str) -> Material:
     if applicant is not None and applicants.can_read(actor, applicant):
         return material
     raise NotFoundError("材料不存在", code="material_not_found")
+
+
+def download_link(actor: Actor, material_id: object) -> str:
+    """Returns a link to a material that works for a few minutes, and only while the caller's session lasts."""
+    if actor.session_id is None:
+        return f"/api/materials/{material_id}"  # no session to bind to: the bearer token is needed
+    expires = int(clock.now().timestamp()) + get_settings().material_link_seconds
+    return f"/api/materials/{material_id}?link={expires}.{actor.session_id}.{_link_mac(material_id, expires, actor.session_id)}"
+
+
+def _link_mac(material_id: object, expires: int, session_id: int) -> str:
+    message = f"material-link:{material_id}:{expires}:{session_id}".encode()
+    return hmac.new(get_settings().secret_key.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+async def actor_for_link(material_id: str, link: str) -> Actor:
+    """Returns the caller a download link was made for, if it is genuine, unexpired and its session still live."""
+    try:
+        expires_text, session_text, mac = link.split(".")
+        expires, session_id = int(expires_text), int(session_text)
+    except ValueError:
+        raise NotAllowedError("下载链接无效，请返回重新打开材料", code="link_invalid") from None
+    if not hmac.compare_digest(mac, _link_mac(material_id, expires, session_id)):
+        raise NotAllowedError("下载链接无效，请返回重新打开材料", code="link_invalid")
+    if expires <= clock.now().timestamp():
+        raise AuthError("下载链接已过期，请返回重新打开材料", code="link_expired")
+    from api.accounts import service as accounts
+
+    actor = await accounts.resolve_session_id(session_id)
+    if actor is None:
+        raise AuthError("登录已失效，请重新登录后再打开材料", code="link_session_ended")
+    return actor
 
 
 async def read(material: Material) -> bytes:
