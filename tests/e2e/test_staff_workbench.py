@@ -5,6 +5,7 @@ the missing materials."""
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date
@@ -188,6 +189,11 @@ async def test_a_dibao_case_goes_from_acceptance_to_approval_while_a_supervisor_
     await expect(desk.get_by_test_id("case-number")).to_have_text(case["number"])
     await expect(desk.get_by_test_id("live-indicator")).to_have_attribute("data-state", "live", timeout=15_000)
     await expect(desk.get_by_test_id("no-actions")).to_be_visible()  # a supervisor reads; handlers act
+    async with desk.context.expect_page() as popup:  # the PDF opens in the browser's own viewer
+        await desk.get_by_test_id("material-pdf").click()
+    pdf = await popup.value
+    assert pdf.url.startswith("blob:")
+    await pdf.close()
     await desk.evaluate("window.__notReloaded = true")
 
     # the officer follows the badge to the queue, filters by village, and opens the case
@@ -213,11 +219,6 @@ async def test_a_dibao_case_goes_from_acceptance_to_approval_while_a_supervisor_
     await screenshot(page, "staff-material-zoom", "phone")
     await page.locator(".van-image-preview__close-icon").click()
     await expect(page.locator(".van-image-preview")).to_be_hidden()
-    async with page.context.expect_page() as popup:
-        await page.get_by_test_id("material-pdf").click()
-    pdf = await popup.value
-    assert pdf.url.startswith("blob:")
-    await pdf.close()
 
     # exactly what the township may do with a new application made on someone's behalf, no more
     actions = page.get_by_test_id("actions").locator("[data-action]")
@@ -236,6 +237,7 @@ async def test_a_dibao_case_goes_from_acceptance_to_approval_while_a_supervisor_
     # the home visit links to the field form; its record arrives from the visit (over the API here)
     await page.locator('[data-action="investigate"]').click()
     await expect(page.get_by_test_id("action-form")).to_contain_text("两名工作人员")
+    await expect(page.get_by_test_id("go-visit")).to_have_attribute("href", f"/staff/visits/{case['id']}")
     server.act("caseInvestigate", case["id"], {"input": ("InvestigationInput!", {
         "investigators": ["张晓明", "李建国"], "visitedAt": "2026-01-05T10:00:00+08:00",
         "conclusion": "家中确实困难，符合低保条件", "place": "新桥村2组7号"})})
@@ -253,6 +255,14 @@ async def test_a_dibao_case_goes_from_acceptance_to_approval_while_a_supervisor_
     await page.get_by_test_id("input-income").locator("input").fill("600")
     await take(page, "verify")
     await expect(page.get_by_test_id("case-status")).to_have_text("审核公示")
+    # a note for the other staff stays internal, and reaches the supervisor's screen too
+    await page.get_by_test_id("note-save").click()
+    await expect(page.get_by_test_id("note")).to_contain_text("请先写内部意见")
+    await page.get_by_test_id("note-input").locator("textarea").fill("社保和不动产记录已核，无异常")
+    await page.get_by_test_id("note-save").click()
+    note = desk.locator('[data-testid="staff-timeline"] [data-action="comment"]')
+    await expect(note).to_contain_text("社保和不动产记录已核，无异常", timeout=15_000)
+    await expect(note).to_contain_text("内部")
     await expect(desk.locator('[data-testid="staff-timeline"] [data-action="verify"]')).to_contain_text(
         "600", timeout=15_000)
 
@@ -275,8 +285,15 @@ async def test_a_dibao_case_goes_from_acceptance_to_approval_while_a_supervisor_
     await page.locator('[data-action="approve"]').click()
     await page.get_by_test_id("action-submit").click()
     await expect(page.get_by_test_id("input-amount")).to_contain_text("请填写金额")
-    await page.get_by_test_id("input-amount").locator("input").fill("650")
+    # the server's own refusal lands on the field it names
+    await page.get_by_test_id("input-amount").locator("input").fill("2000000")
     await page.get_by_test_id("input-start-month").locator("input").fill("2026-12")
+    await page.get_by_test_id("action-submit").click()
+    await page.locator(".van-dialog__confirm").click()
+    await expect(page.get_by_test_id("input-amount")).to_contain_text("救助金额应大于0且不超过1000000元")
+    await expect(page.get_by_test_id("case-status")).to_have_text("审批")
+    await page.get_by_test_id("input-amount").locator("input").fill("650")
+    await expect(page.get_by_test_id("input-amount")).not_to_contain_text("不超过")
     await screenshot(page, "staff-approve", "phone")
     await page.get_by_test_id("action-submit").click()
     await expect(page.get_by_test_id("confirm-summary")).to_contain_text("金额 650 元，自 2026-12 起")
@@ -289,7 +306,8 @@ async def test_a_dibao_case_goes_from_acceptance_to_approval_while_a_supervisor_
     await expect(desk.get_by_test_id("decision")).to_contain_text("650", timeout=15_000)
     steps = desk.locator('[data-testid="staff-timeline"] [data-action]')
     assert [await s.get_attribute("data-action") for s in await steps.all()] == [
-        "submit", "accept", "investigate", "verify", "review", "approve"]
+        "submit", "accept", "investigate", "verify", "comment", "review", "approve"]
+    await expect(desk.locator(f'[data-number="{case["number"]}"] [data-status]')).to_have_text("审批通过")
     assert await desk.evaluate("window.__notReloaded === true"), "the supervisor's page was reloaded"
     await screenshot(desk, "staff-queue-case", "desktop")
 
@@ -338,3 +356,43 @@ async def test_a_return_for_supplement_names_the_missing_materials(page: Page, d
     await screenshot(desk, "staff-queue-returned", "desktop")
     await desk.goto("/staff")
     await screenshot(desk, "staff-home", "desktop")
+
+
+def set_clock(server: Server, case_id: str, **times: str) -> None:
+    """Moves a case's stage clock (the e2e server's SQLite file sits beside its SMS inbox)."""
+    db = sqlite3.connect(server.inbox.parent / "e2e.sqlite3")
+    with db:
+        for column, value in times.items():
+            db.execute(f"UPDATE aid_case SET {column} = ? WHERE id = ?", (value, int(case_id)))
+    db.close()
+
+
+async def test_cases_due_soon_and_overdue_are_flagged_in_words(page: Page, desk: Page, server: Server):
+    late = proxy_case(server, "赵永福", date(1955, 5, 5), 31)
+    soon = proxy_case(server, "孙秀兰", date(1957, 7, 7), 42)
+    set_clock(server, late["id"], warn_at="2026-01-01 00:00:00+00:00", due_at="2026-01-02 00:00:00+00:00")
+    set_clock(server, soon["id"], warn_at="2026-01-01 00:00:00+00:00", due_at="2099-01-01 00:00:00+00:00")
+
+    await staff_sign_in(page, "jd-cuiping")
+    tile = page.locator('.count[data-status="SUBMITTED"]')
+    await expect(tile.get_by_test_id("count-overdue")).to_have_text("已超期 1 件")
+    await expect(tile.get_by_test_id("count-warning")).to_have_text("临近时限 1 件")
+    await expect(page.get_by_test_id("summary-overdue")).to_contain_text("已超期")
+    await screenshot(page, "staff-home-clocks", "phone")
+
+    # the red word leads to exactly the overdue cases, each saying so
+    await page.get_by_test_id("summary-overdue").click()
+    await page.wait_for_url("**/staff/queue?clock=OVERDUE")
+    await expect(page.locator(f'[data-number="{late["number"]}"] [data-testid="clock"]')).to_contain_text("已超期")
+    await expect(page.locator(f'[data-number="{soon["number"]}"]')).to_have_count(0)
+    await page.get_by_test_id("filter-clock").select_option("WARNING")
+    await expect(page.locator(f'[data-number="{soon["number"]}"] [data-testid="clock"]')).to_contain_text("临近时限")
+    await expect(page.locator(f'[data-number="{late["number"]}"]')).to_have_count(0)
+
+    # on a desktop: both in the list, the overdue one open beside it
+    await desk.set_viewport_size(DESKTOP)
+    await staff_sign_in(desk, "jd-cuiping")
+    await desk.goto(f"/staff/queue?status=SUBMITTED&case={late['id']}")
+    await expect(desk.get_by_test_id("case-head").get_by_test_id("clock")).to_contain_text("已超期")
+    await expect(desk.locator(f'[data-number="{soon["number"]}"] [data-clock="WARNING"]')).to_be_visible()
+    await screenshot(desk, "staff-queue-clocks", "desktop")

@@ -891,6 +891,22 @@ export type StaffWorkQueueSubscriptionVariables = Exact<{ [key: string]: never; 
 
 export type StaffWorkQueueSubscription = { workQueue: { caseId: string, number: string, status: CaseStatus, action: string, seq: number, itemCode: string, inQueue: boolean } };
 
+export type StaffCaseCommentMutationVariables = Exact<{
+  caseId: string | number;
+  comment: string;
+}>;
+
+
+export type StaffCaseCommentMutation = { caseComment:
+    | { __typename: 'AuthError', code: string, message: string }
+    | { __typename: 'CaseSuccess', case: { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState } } }
+    | { __typename: 'ConflictError', field: string | null, code: string, message: string }
+    | { __typename: 'NotAllowedError', code: string, message: string }
+    | { __typename: 'NotFoundError', code: string, message: string }
+    | { __typename: 'RateLimitedError', code: string, message: string }
+    | { __typename: 'ValidationError', field: string | null, code: string, message: string }
+   };
+
 export class TypedDocumentString<TResult, TVariables>
   extends String
   implements DocumentTypeDecoration<TResult, TVariables>
@@ -4967,3 +4983,146 @@ export const StaffWorkQueueDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<StaffWorkQueueSubscription, StaffWorkQueueSubscriptionVariables>;
+export const StaffCaseCommentDocument = new TypedDocumentString(`
+    mutation StaffCaseComment($caseId: ID!, $comment: String!) {
+  caseComment(caseId: $caseId, comment: $comment) {
+    __typename
+    ... on CaseSuccess {
+      case {
+        ...StaffCaseFields
+      }
+    }
+    ... on ValidationError {
+      field
+    }
+    ... on ConflictError {
+      field
+    }
+    ... on Error {
+      code
+      message
+    }
+  }
+}
+    fragment StaffCaseRowFields on Case {
+  id
+  number
+  status
+  submittedAt
+  channel
+  emergency
+  regionCode
+  lastSeq
+  proxyByName
+  item {
+    code
+    name
+    shortName
+  }
+  applicant {
+    id
+    name
+  }
+  clock {
+    dueAt
+    caseDueAt
+    state
+  }
+}
+fragment StaffEventFields on CaseEvent {
+  seq
+  action
+  actionLabel
+  fromStatus
+  toStatus
+  actorName
+  actorRole
+  actorRoleLabel
+  comment
+  public
+  createdAt
+  requestedMaterials
+  data
+}
+fragment StaffCaseFields on Case {
+  ...StaffCaseRowFields
+  acceptedAt
+  decidedAt
+  closedAt
+  noticeUntil
+  amount
+  startMonth
+  decisionReason
+  extended
+  form
+  availableActions
+  investigation
+  verification
+  item {
+    code
+    name
+    shortName
+    route
+    payment
+    noticeDays
+    form
+    materials {
+      code
+      name
+      required
+      hint
+    }
+  }
+  applicant {
+    id
+    name
+    idNumber
+    birthDate
+    sex
+    phone
+    address
+    claimed
+    bankName
+    bankAccount
+    region {
+      code
+      name
+    }
+    members {
+      id
+      name
+      relation
+      idNumber
+      birthDate
+      sex
+      monthlyIncome
+      health
+      disability
+    }
+  }
+  events {
+    ...StaffEventFields
+  }
+  materials {
+    id
+    kind
+    contentType
+    size
+    width
+    height
+    createdAt
+    url
+  }
+  plannedSteps {
+    stage
+    label
+    state
+    dueAt
+  }
+  provinceSync {
+    state
+    reference
+    attempts
+    lastError
+  }
+}`) as unknown as TypedDocumentString<StaffCaseCommentMutation, StaffCaseCommentMutationVariables>;

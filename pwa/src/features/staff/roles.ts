@@ -64,3 +64,11 @@ const FIELD_ENTRIES: Record<string, FieldEntry[]> = {
 export function fieldEntries(role: string | null): FieldEntry[] {
   return (role && FIELD_ENTRIES[role]) || []
 }
+
+const NOTING_ROLES = ['village_worker', 'township_officer', 'verifier', 'approver', 'finance', 'supervisor']
+const ENDED: CaseStatus[] = ['REFUSED', 'WITHDRAWN', 'REJECTED', 'CLOSED']
+
+/** Whether the role may leave an internal note on a case in this status (as the API's caseComment allows). */
+export function canNote(role: string | null, status: CaseStatus): boolean {
+  return !!role && NOTING_ROLES.includes(role) && !ENDED.includes(status)
+}
