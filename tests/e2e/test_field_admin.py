@@ -91,6 +91,7 @@ async def test_admin_allocates_village_worker_accounts_in_bulk_and_the_passwords
     await item.get_by_test_id("item-save").click()
     await expect(page.get_by_test_id("item-message")).to_contain_text("已保存")
     await expect(item).to_contain_text("想找工作的困难家庭成员")
+    await screenshot(page, "field-admin-items", "standard")
 
     # a region CSV: every bad row named, nothing sent; a row the server refuses: nothing imported
     await page.get_by_role("tab", name="行政区划").click()
@@ -168,9 +169,15 @@ async def test_finance_builds_a_batch_downloads_its_xlsx_and_marks_lines(page: P
     batch_id = (await page.locator(".cell--chosen").get_attribute("data-batch"))
     api_lines = server.gql("query($b: ID!) { paymentLines(batchId: $b) { amount } }", {"b": batch_id}, token)["paymentLines"]
     expected = sum(Decimal(x["amount"]) for x in api_lines)
-    numbers = [Decimal(str(v)) for row in book.active.iter_rows(values_only=True) for v in row
-               if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    assert expected in numbers, (expected, numbers)
+    rows = list(book.active.iter_rows(values_only=True))
+    amount_col = next(i for i, h in enumerate(rows[0]) if h and "金额" in str(h))
+    body = [r for r in rows[1:] if isinstance(r[0], int)]
+    assert len(body) == len(api_lines)
+    assert sum(Decimal(str(r[amount_col])) for r in body) == expected
+    assert any("吴长寿" in str(v) for r in body for v in r)
+    assert not any("6217995555000012345" in str(v) for r in rows for v in r)  # masked in the file too
+    total = next(r for r in rows if r[0] == "合计")
+    assert str(total[amount_col]).startswith("=SUM(") and f"{len(api_lines)}笔" in str(total)
     await expect(page.get_by_test_id("batch-totals")).to_contain_text(f"共{len(api_lines)}笔")
 
     # failed needs a reason; a failed line stays in view until it is paid
@@ -182,6 +189,9 @@ async def test_finance_builds_a_batch_downloads_its_xlsx_and_marks_lines(page: P
     await expect(line).to_have_attribute("data-status", "failed")
     await expect(line).to_contain_text("账户已冻结")
     await screenshot(page, "field-finance", "standard")
+    await page.set_viewport_size({"width": 1366, "height": 768})
+    await screenshot(page, "field-finance", "desktop")
+    await page.set_viewport_size({"width": 390, "height": 844})
     await line.get_by_test_id("mark-paid").click()
     await expect(line).to_have_attribute("data-status", "paid")
     events = server.gql("query($id: ID!) { case(id: $id) { events { action } } }", {"id": case["id"]}, token)["case"]["events"]

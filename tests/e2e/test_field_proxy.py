@@ -67,6 +67,7 @@ async def test_a_village_worker_applies_for_gaoling_on_behalf_of_an_elderly_man_
     await page.locator("#member-0-name").fill("钱秀兰")
     await page.locator("#member-0-relation").select_option("配偶")
     await page.locator("#member-0-id-number").fill(WIFE_ID)
+    await screenshot(page, "field-proxy-register", "standard")
     await page.get_by_test_id("register-save").click()
 
     chosen = page.get_by_test_id("chosen-applicant")

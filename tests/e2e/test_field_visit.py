@@ -74,6 +74,11 @@ async def test_a_visit_recorded_offline_with_two_photos_survives_a_reload_and_is
     await wait_for_service_worker(page)
     await page.locator(f'[data-testid="visit-cases"] [data-case="{case_id}"] [data-testid="start-visit"]').click()
     await expect(page.get_by_test_id("visit-case")).to_contain_text("孙桂芳")
+    # with the person's consent, the phone's location goes with the record
+    await context.grant_permissions(["geolocation"])
+    await context.set_geolocation({"latitude": 31.20863, "longitude": 107.50725, "accuracy": 12})
+    await page.get_by_test_id("locate").click()
+    await expect(page.get_by_test_id("location")).to_contain_text("31.20863, 107.50725")
 
     # the signal goes: everything is filled in and saved on the phone
     await context.set_offline(True)
@@ -114,6 +119,7 @@ async def test_a_visit_recorded_offline_with_two_photos_survives_a_reload_and_is
     assert len(case["investigation"]["material_ids"]) == 2
     assert case["investigation"]["investigators"][1] == "王建国"
     assert "300" in case["investigation"]["findings"]
+    assert "31.20863,107.50725" in case["investigation"]["place"]
     assert case["investigation"]["conclusion"] == "情况属实，建议纳入低保"
 
     # another reload and another trigger change nothing on the server
