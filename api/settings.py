@@ -46,8 +46,8 @@ class Settings(BaseSettings):
     # behind one address, tight enough to stop scripts.
     rate_codes_per_phone_hour: int = 10
     rate_codes_per_client_hour: int = 60
-    rate_sign_ins_per_client_15min: int = 100
-    rate_sign_ins_per_account_15min: int = 30
+    rate_failed_sign_ins_per_client_15min: int = 50
+    rate_failed_sign_ins_per_account_15min: int = 10
     rate_applicant_mutations_minute: int = 60
     rate_staff_mutations_minute: int = 1800
 

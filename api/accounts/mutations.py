@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import strawberry
 
 from api.accounts import service
@@ -17,6 +19,7 @@ from api.accounts.types import (
 from api.graphql.payloads import parse_id as _int
 from api.graphql.payloads import payload, run_mutation
 from api.kit import requests
+from api.kit.errors import DomainError
 from api.kit.phones import normalize_phone
 from api.kit.ratelimit import get_rate_limiter
 
@@ -34,10 +37,18 @@ async def _limit_code_request(phone: str) -> None:
     await limiter.hit(rules.code_per_phone, normalize_phone(phone))
 
 
-async def _limit_sign_in(account: str) -> None:
+async def _guarded_sign_in(account: str, sign_in: Callable[[], Awaitable[service.SignInResult]]) -> SignInSuccess:
+    """Signs in unless this address or account has failed too often lately; a failure counts against both."""
     limiter, rules = get_rate_limiter()
-    await limiter.hit(rules.sign_in_per_client, requests.current_client())
-    await limiter.hit(rules.sign_in_per_account, account)
+    client = requests.current_client()
+    await limiter.check(rules.sign_in_per_client, client)
+    await limiter.check(rules.sign_in_per_account, account)
+    try:
+        return _signed_in(await sign_in())
+    except DomainError:
+        await limiter.hit(rules.sign_in_per_client, client, refuse=False)
+        await limiter.hit(rules.sign_in_per_account, account, refuse=False)
+        raise
 
 
 def _signed_in(r: service.SignInResult) -> SignInSuccess:
@@ -57,16 +68,15 @@ class AccountMutations:
     @strawberry.mutation(description="Signs an applicant in with phone and code.")
     async def auth_code_sign_in(self, info: strawberry.Info, phone: str, code: str) -> SignInPayload:
         async def work():
-            await _limit_sign_in(f"phone:{phone.strip()}")
-            return _signed_in(await service.sign_in_with_code(phone, code))
+            return await _guarded_sign_in(f"phone:{phone.strip()}", lambda: service.sign_in_with_code(phone, code))
 
         return await run_mutation(info.context, work, signed_in=False)
 
     @strawberry.mutation(description="Signs a staff member in with an allocated account.")
     async def auth_staff_sign_in(self, info: strawberry.Info, username: str, password: str) -> SignInPayload:
         async def work():
-            await _limit_sign_in(f"staff:{username.strip().lower()}")
-            return _signed_in(await service.sign_in_staff(username, password))
+            return await _guarded_sign_in(f"staff:{(username or '').strip().lower()}",
+                                          lambda: service.sign_in_staff(username, password))
 
         return await run_mutation(info.context, work, signed_in=False)
 

@@ -32,6 +32,10 @@ class Store(Protocol):
         """Counts one hit; returns the hits so far in the current window and the seconds until it ends."""
         ...
 
+    async def count(self, key: str) -> tuple[int, float]:
+        """Returns the hits so far in the current window and the seconds until it ends, counting nothing."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -52,6 +56,11 @@ class MemoryStore:
         count += 1
         self._windows[key] = (ends, count)
         return count, ends - now
+
+    async def count(self, key: str) -> tuple[int, float]:
+        now = self._now()
+        ends, count = self._windows.get(key, (0.0, 0))
+        return (count, ends - now) if ends > now else (0, 0.0)
 
     async def close(self) -> None:
         self._windows.clear()
@@ -78,6 +87,14 @@ class RedisStore:
             ttl_ms = window * 1000
         return int(count), ttl_ms / 1000
 
+    async def count(self, key: str) -> tuple[int, float]:
+        name = self._prefix + key
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.get(name)
+            pipe.pttl(name)
+            count, ttl_ms = await pipe.execute()
+        return (int(count), ttl_ms / 1000) if count is not None and ttl_ms > 0 else (0, 0.0)
+
     async def close(self) -> None:
         await self._redis.aclose()
 
@@ -88,22 +105,42 @@ class RateLimiter:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    async def hit(self, rule: Rule, subject: str | int | None) -> None:
-        """Counts one hit of `subject` (a phone, an address, an account) against `rule`."""
+    async def hit(self, rule: Rule, subject: str | int | None, *, refuse: bool = True) -> None:
+        """Counts one hit of `subject` (a phone, an address, an account) against `rule`; past the limit, raises
+        RateLimitedError (unless `refuse` is False: a failure being counted, whose own error is the answer)."""
         if rule.limit <= 0 or subject in (None, ""):
             return
-        # subjects are hashed: phone numbers and addresses do not sit in Redis in the clear
-        digest = hashlib.sha256(str(subject).encode()).hexdigest()[:32]
         try:
-            count, remaining = await self.store.hit(f"{rule.name}:{digest}", rule.window)
+            count, remaining = await self.store.hit(self._key(rule, subject), rule.window)
         except Exception:
             # a Redis outage must not stop sign-ins and mutations: limits pause until it is back
             log.warning("rate limit store unavailable, %s not counted", rule.name, exc_info=True)
             return
-        if count > rule.limit:
-            retry_after = max(1, math.ceil(remaining))
-            raise RateLimitedError(f"{rule.message}过于频繁，请在{wait_text(retry_after)}后再试",
-                                   retry_after=retry_after, code="rate_limited")
+        if refuse and count > rule.limit:
+            raise self._refusal(rule, remaining)
+
+    async def check(self, rule: Rule, subject: str | int | None) -> None:
+        """Raises RateLimitedError when `subject` has used up `rule` already; counts nothing."""
+        if rule.limit <= 0 or subject in (None, ""):
+            return
+        try:
+            count, remaining = await self.store.count(self._key(rule, subject))
+        except Exception:
+            log.warning("rate limit store unavailable, %s not checked", rule.name, exc_info=True)
+            return
+        if count >= rule.limit:
+            raise self._refusal(rule, remaining)
+
+    @staticmethod
+    def _key(rule: Rule, subject: str | int) -> str:
+        # subjects are hashed: phone numbers and addresses do not sit in Redis in the clear
+        return f"{rule.name}:{hashlib.sha256(str(subject).encode()).hexdigest()[:32]}"
+
+    @staticmethod
+    def _refusal(rule: Rule, remaining: float) -> RateLimitedError:
+        retry_after = max(1, math.ceil(remaining))
+        return RateLimitedError(f"{rule.message}过于频繁，请在{wait_text(retry_after)}后再试",
+                                retry_after=retry_after, code="rate_limited")
 
     async def close(self) -> None:
         await self.store.close()
@@ -134,8 +171,8 @@ class Rules:
         return cls(
             code_per_phone=Rule("code_phone", s.rate_codes_per_phone_hour, 3600, "获取验证码"),
             code_per_client=Rule("code_client", s.rate_codes_per_client_hour, 3600, "获取验证码"),
-            sign_in_per_client=Rule("sign_in_client", s.rate_sign_ins_per_client_15min, 900, "登录尝试"),
-            sign_in_per_account=Rule("sign_in_account", s.rate_sign_ins_per_account_15min, 900, "登录尝试"),
+            sign_in_per_client=Rule("sign_in_client", s.rate_failed_sign_ins_per_client_15min, 900, "登录失败"),
+            sign_in_per_account=Rule("sign_in_account", s.rate_failed_sign_ins_per_account_15min, 900, "登录失败"),
             applicant_mutations=Rule("mutations_applicant", s.rate_applicant_mutations_minute, 60, "操作"),
             staff_mutations=Rule("mutations_staff", s.rate_staff_mutations_minute, 60, "操作"),
         )

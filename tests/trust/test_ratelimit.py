@@ -136,24 +136,55 @@ async def test_codes_per_client_address_are_limited(make_client):
     assert names == ["CodeSentSuccess", "CodeSentSuccess", "RateLimitedError"]
 
 
-async def test_sign_in_attempts_per_account_are_limited_even_with_the_right_password(make_client):
+async def test_after_too_many_failures_an_account_is_refused_even_the_right_password(make_client):
     _, username = await make_staff("approver")
-    async with make_client(rate_sign_ins_per_account_15min=3, login_max_failures=100) as client:
+    async with make_client(rate_failed_sign_ins_per_account_15min=3, login_max_failures=100) as client:
         for _ in range(3):
             await gql(client, STAFF_SIGN_IN, {"u": username, "p": "wrong-password-9"})
         body = await gql(client, STAFF_SIGN_IN, {"u": username, "p": "Passw0rd!x"})
 
     result = body["data"]["authStaffSignIn"]
     assert result["code"] == "rate_limited"
-    assert "登录尝试过于频繁" in result["message"]
+    assert result["message"].startswith("登录失败过于频繁，请在")
+    assert result["message"].endswith("分钟后再试")
 
 
-async def test_sign_in_attempts_per_client_address_are_limited_across_accounts(make_client):
-    async with make_client(rate_sign_ins_per_client_15min=2) as client:
+async def test_failed_sign_ins_per_client_address_are_limited_across_accounts(make_client):
+    async with make_client(rate_failed_sign_ins_per_client_15min=2) as client:
         bodies = [await gql(client, STAFF_SIGN_IN, {"u": f"guess{i}", "p": "x1234567"}) for i in range(3)]
         codes = [b["data"]["authStaffSignIn"]["code"] for b in bodies]
 
     assert codes == ["bad_credentials", "bad_credentials", "rate_limited"]
+
+
+async def test_successful_sign_ins_are_not_held_back(make_client):
+    _, username = await make_staff("approver")
+    async with make_client(rate_failed_sign_ins_per_account_15min=2, rate_failed_sign_ins_per_client_15min=2) as client:
+        tokens = [await sign_in_staff(client, username) for _ in range(6)]
+
+    assert len(set(tokens)) == 6
+
+
+async def test_check_counts_nothing_and_refuses_once_the_limit_is_used(store):
+    limiter = RateLimiter(store)
+    for _ in range(5):
+        await limiter.check(RULE, "y")
+    for _ in range(3):
+        await limiter.hit(RULE, "y", refuse=False)
+
+    with pytest.raises(RateLimitedError) as caught:
+        await limiter.check(RULE, "y")
+
+    assert 1 <= caught.value.retry_after <= 60
+
+
+async def test_failures_counted_past_the_limit_do_not_raise_themselves(store):
+    limiter = RateLimiter(store)
+    for _ in range(6):
+        await limiter.hit(RULE, "z", refuse=False)
+
+    with pytest.raises(RateLimitedError):
+        await limiter.check(RULE, "z")
 
 
 @pytest.mark.parametrize("backend", ["memory", "redis"])
