@@ -1,6 +1,7 @@
 """The analytics dashboard and the 回头看 review page against a server filled by the demo generator:
 the charts draw, each table shows exactly what the statistics API answers (`<5` included), the CSV and
-XLSX downloads carry the same figures, and neither a citizen nor a staff member of another role gets in.
+XLSX downloads carry the same figures, the pages are readable on a phone, and neither a citizen nor a staff
+member of another role gets in.
 Screenshots at 390×844 and 1366×768 under var/screenshots/pwa/."""
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import pytest
 from openpyxl import load_workbook
 from playwright.async_api import Browser, Page
 
-from tests.e2e.support import DEMO_PHONE, STAFF_PASSWORD, Server, screenshot, sign_in
+from tests.e2e.support import DEMO_PHONE, MEASURE_JS, STAFF_PASSWORD, Server, screenshot, sign_in
 from tests.harness.pg import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -161,6 +162,16 @@ async def _table(page: Page, card: str) -> dict[str, dict[str, str]]:
              tr => [tr.dataset.key, [...tr.querySelectorAll('td')].map(td => [td.dataset.column, td.textContent.trim()])])""",
         card)
     return {key: dict(cells) for key, cells in rows}
+
+
+async def _assert_readable(page: Page) -> None:
+    """Every visible text at least 14 px with a line height of 1.3 and 4.5:1 contrast; every control 44×44."""
+    m = await page.evaluate(MEASURE_JS)
+    assert m["texts"] and m["targets"]
+    assert [t for t in m["texts"] if t["size"] < 14] == []
+    assert [t for t in m["texts"] if t["lineHeight"] < 1.3 * t["size"] - 0.5] == []
+    assert [t for t in m["texts"] if t["contrast"] < 4.5] == []
+    assert [t for t in m["targets"] if t["width"] < 44 or t["height"] < 44] == []
 
 
 async def _wait_for_charts(page: Page, n: int) -> None:
@@ -308,6 +319,7 @@ async def test_review_page_on_a_phone(phone: Page, seeded: Server, analyst: dict
     await _wait_for_charts(phone, 5)
     width = await phone.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"the page is {width}px wide on a {PHONE['width']}px phone"
+    await _assert_readable(phone)
     await screenshot(phone, "analytics-review", "390x844")
     await phone.get_by_test_id("comments").scroll_into_view_if_needed()
     await screenshot(phone, "analytics-review-comments", "390x844")
@@ -319,6 +331,7 @@ async def test_dashboard_fits_a_phone_and_a_bad_range_is_said_before_asking(phon
     await _wait_for_charts(phone, 6)
     width = await phone.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"the page is {width}px wide on a {PHONE['width']}px phone"
+    await _assert_readable(phone)
     await phone.get_by_test_id("range-from").fill(RANGE["to"])
     await phone.get_by_test_id("range-to").fill(RANGE["from"])
     await phone.get_by_test_id("range-to").dispatch_event("change")
