@@ -168,6 +168,10 @@ async def test_a_visit_that_arrives_after_the_case_moved_on_is_flagged_not_appli
     await page.get_by_test_id("visit-discard-yes").click()
     await expect(page.locator(f'[data-testid="visit-records"] [data-case="{case_id}"]')).to_have_count(0)
 
+    # a case the worker may not see gets no record, only a message
+    await page.goto("/staff/visits/99999")
+    await expect(page.get_by_test_id("visit-unavailable")).to_contain_text("不在您的辖区内")
+
     async def gone() -> bool:
         return await page.evaluate("""async () => {
             const db = await new Promise((ok) => { const r = indexedDB.open('dachuan-aid'); r.onsuccess = () => ok(r.result) });
