@@ -43,10 +43,10 @@ def note(actor: Actor, action: str, *, applicant_id: int | None = None, field: s
            "actor_name": (name if name is not None else actor.name or "")[:64], "applicant_id": applicant_id,
            "field": field, "material_id": material_id, "detail": (detail or None) and detail[:200],
            "request_id": scope.request_id if scope else "", "client": scope.client if scope else None}
-    if scope is not None:
+    if scope is not None and scope.buffered:
         scope.pending.append(row)
         return
-    # outside an HTTP request (a WebSocket operation): write on its own
+    # outside an HTTP request (a WebSocket operation, a worker): write on its own
     task = asyncio.get_running_loop().create_task(_write([row]))
     _background.add(task)
     task.add_done_callback(_background.discard)

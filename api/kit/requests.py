@@ -27,6 +27,8 @@ class RequestScope:
     pending: list[Any] = field(default_factory=list)
     operation: str | None = None
     user_agent: str | None = None
+    # an HTTP answer is held until what it noted is written; a WebSocket lives for hours, so it writes at once
+    buffered: bool = True
 
 
 _scope: ContextVar[RequestScope | None] = ContextVar("request_scope", default=None)
@@ -88,6 +90,7 @@ class RequestContext:
         headers = dict(scope.get("headers") or [])
         offered = headers.get(b"x-request-id")
         request = RequestScope(
+            buffered=scope["type"] == "http",
             request_id=new_request_id(offered.decode("latin-1") if offered else None),
             client=client_address(scope) if self.trust_forwarded else
             (str(scope["client"][0]) if scope.get("client") else None))

@@ -187,3 +187,30 @@ async def test_page_size_and_cursor_are_validated(client, db):
 
     assert too_big["errors"][0]["extensions"]["code"] == "page_size_invalid"
     assert bad_cursor["errors"][0]["extensions"]["code"] == "cursor_invalid"
+
+
+async def test_reads_over_a_websocket_are_written_at_once_not_when_it_closes(db):
+    from api.audit import service as audit
+    from api.kit import requests
+    from tests.factories import staff_actor
+
+    token = requests._scope.set(requests.RequestScope(request_id="ws-connection-1", buffered=False))
+    try:
+        audit.note(staff_actor("verifier", staff_id=7), "id_number_read", applicant_id=3, field="applicant.idNumber")
+        await audit.drain()
+        [entry] = await _entries(action="id_number_read")
+    finally:
+        requests._scope.reset(token)
+
+    assert (entry.staff_id, entry.applicant_id, entry.request_id) == (7, 3, "ws-connection-1")
+
+
+async def test_entries_noted_outside_any_request_are_written(db):
+    from api.audit import service as audit
+    from tests.factories import staff_actor
+
+    audit.note(staff_actor("approver", staff_id=9), "bank_account_read", applicant_id=4, field="applicant.bankAccount")
+    await audit.drain()
+
+    [entry] = await _entries(action="bank_account_read")
+    assert (entry.staff_id, entry.request_id) == (9, "")
