@@ -6,9 +6,9 @@
 Shape (PostgreSQL + Redis, the scaled-out topology of tests/system/test_scaled_out.py): a throw-away
 PostgreSQL cluster and Redis server, `--apis` API processes (default 2), `--workers` worker processes
 (default 2) and the province simulator with PROVINCE_SIM_DECISION_DELAY_SECONDS=0. The simulator decides on a
-polling loop (PROVINCE_SIM_POLL_INTERVAL_SECONDS, default 0.5 s in the simulator): the bench sets it with
-`--sim-poll` (default 0.01 s) so the figures are the district system's own latency, not the simulator's
-polling; run with `--sim-poll 0.5` to see the simulator's default.
+polling loop (PROVINCE_SIM_POLL_INTERVAL_SECONDS, default 0.5 s in the simulator) and when a push falls due:
+the bench sets the poll with `--sim-poll` (default 0.01 s); run with `--sim-poll 0.5` to see the simulator's
+default. Worker i names API i as its callback URL (`--callbacks first`: all name API 1).
 
 The bench seeds M applicants (80+, 新桥村) and their 高龄津贴 applications through the service layer, opens
 one `caseProgress` subscription per case (spread over the API processes), waits until Redis shows them live,
@@ -268,9 +268,10 @@ def report(args, f: dict) -> bool:
         ("  by stage", ", ".join(stages) + " (count / time from the first accept sent to the stage's last "
                                              "createdAt)"),
         ("CPU during phase 2", f["cpu"]),
-        ("CPU per round trip", f"{cpu_total / max(len(got), 1) * 1000:.0f} ms over all processes "
-                               f"(→ at most {os.cpu_count() / (cpu_total / max(len(got), 1)):.0f} round trips/s "
-                               f"on {os.cpu_count()} cores if nothing else limited it)"),
+        ("CPU per round trip", (f"{cpu_total / len(got) * 1000:.0f} ms over all processes "
+                                f"(→ at most {os.cpu_count() / (cpu_total / len(got)):.0f} round trips/s "
+                                f"on {os.cpu_count()} cores if nothing else limited it)")
+                               if got and cpu_total else "n/a (no phase 2)"),
         ("database", f"{f['approved']}/{args.applications} approved; outbox {f['outbox']}"),
         ("simulator", ", ".join(f"{k} {v}" for k, v in f["sim"].items() if v)),
         ("errors", f"{len(f['failures']) + len(f['errors'])}"
