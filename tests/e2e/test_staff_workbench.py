@@ -117,6 +117,7 @@ async def test_first_sign_in_forces_a_new_password_and_wrong_passwords_lock_the_
     await page.wait_for_url("**/staff/signin")
     await page.get_by_test_id("staff-sign-in").click()
     await expect(page.get_by_text("请输入账号")).to_be_visible()
+    await screenshot(page, "staff-signin", "phone")
 
     # a wrong password says how many tries are left
     await page.get_by_test_id("staff-account").fill("cun-xinqiao-2")
@@ -169,6 +170,8 @@ async def test_first_sign_in_forces_a_new_password_and_wrong_passwords_lock_the_
     await page.get_by_test_id("staff-sign-in").click()
     await expect(page.get_by_test_id("signin-error")).to_have_text("密码错误次数过多，账号已锁定，请在15分钟后再试")
     await screenshot(page, "staff-signin-locked", "phone")
+    await page.set_viewport_size(DESKTOP)
+    await screenshot(page, "staff-signin-locked", "desktop")
 
 
 async def test_a_dibao_case_goes_from_acceptance_to_approval_while_a_supervisor_watches_live(
@@ -396,3 +399,11 @@ async def test_cases_due_soon_and_overdue_are_flagged_in_words(page: Page, desk:
     await expect(desk.get_by_test_id("case-head").get_by_test_id("clock")).to_contain_text("已超期")
     await expect(desk.locator(f'[data-number="{soon["number"]}"] [data-clock="WARNING"]')).to_be_visible()
     await screenshot(desk, "staff-queue-clocks", "desktop")
+
+    # the case on a page of its own, at both sizes
+    await desk.goto(f"/staff/cases/{late['id']}")
+    await expect(desk.get_by_test_id("applicant-name")).to_have_text("赵永福")
+    await screenshot(desk, "staff-case", "desktop")
+    await page.goto(f"/staff/cases/{late['id']}")
+    await expect(page.get_by_test_id("case-head").get_by_test_id("clock")).to_contain_text("已超期")
+    await screenshot(page, "staff-case-top", "phone")

@@ -43,21 +43,23 @@ export interface FieldEntry {
   icon: string
 }
 
+// the analytics dashboard's route (features/analytics/routes.ts), for the roles its API answers
+const ANALYTICS: FieldEntry = { name: 'analytics-dashboard', key: 'analytics', icon: 'chart-trending-o' }
+const PROXY_AND_VISITS: FieldEntry[] = [
+  { name: FIELD_ROUTE_NAMES.proxyNew, key: 'proxyNew', icon: 'add-o' },
+  { name: FIELD_ROUTE_NAMES.proxyList, key: 'proxyList', icon: 'friends-o' },
+  { name: FIELD_ROUTE_NAMES.visits, key: 'visits', icon: 'home-o' },
+]
+const FINANCE: FieldEntry = { name: FIELD_ROUTE_NAMES.finance, key: 'finance', icon: 'balance-o' }
+
 const FIELD_ENTRIES: Record<string, FieldEntry[]> = {
-  village_worker: [
-    { name: FIELD_ROUTE_NAMES.proxyNew, key: 'proxyNew', icon: 'add-o' },
-    { name: FIELD_ROUTE_NAMES.proxyList, key: 'proxyList', icon: 'friends-o' },
-    { name: FIELD_ROUTE_NAMES.visits, key: 'visits', icon: 'home-o' },
-  ],
-  township_officer: [
-    { name: FIELD_ROUTE_NAMES.proxyNew, key: 'proxyNew', icon: 'add-o' },
-    { name: FIELD_ROUTE_NAMES.proxyList, key: 'proxyList', icon: 'friends-o' },
-    { name: FIELD_ROUTE_NAMES.visits, key: 'visits', icon: 'home-o' },
-  ],
-  finance: [{ name: FIELD_ROUTE_NAMES.finance, key: 'finance', icon: 'balance-o' }],
-  approver: [{ name: FIELD_ROUTE_NAMES.finance, key: 'finance', icon: 'balance-o' }],
-  supervisor: [{ name: FIELD_ROUTE_NAMES.finance, key: 'finance', icon: 'balance-o' }],
-  admin: [{ name: FIELD_ROUTE_NAMES.admin, key: 'admin', icon: 'setting-o' }],
+  village_worker: PROXY_AND_VISITS,
+  township_officer: PROXY_AND_VISITS,
+  finance: [FINANCE],
+  approver: [FINANCE],
+  supervisor: [FINANCE, ANALYTICS],
+  analyst: [ANALYTICS],
+  admin: [{ name: FIELD_ROUTE_NAMES.admin, key: 'admin', icon: 'setting-o' }, ANALYTICS],
 }
 
 /** The field pages a role's home links to (only those whose routes exist are shown). */

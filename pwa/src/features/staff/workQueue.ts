@@ -5,6 +5,7 @@ import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import { StaffWorkQueueDocument, type StaffWorkQueueSubscription } from '@/generated/graphql'
 import { invalidate, onWsConnection, subscribe } from '@/modules/graphql'
+import { useSessionStore } from '@/features/accounts/session'
 
 export type QueueMessage = StaffWorkQueueSubscription['workQueue']
 export type QueueLiveState = 'off' | 'connecting' | 'live' | 'offline'
@@ -22,6 +23,8 @@ export const useWorkQueueStore = defineStore('staffWorkQueue', () => {
   let attempt = 0
   let retryTimer: ReturnType<typeof setTimeout> | undefined
   let offConnection: (() => void) | null = null
+  /** whose queue this is: another sign-in starts with nothing new */
+  let owner: string | null = null
 
   const newCount = computed(() => new Set(fresh.value.map((m) => m.caseId)).size)
 
@@ -84,6 +87,12 @@ export const useWorkQueueStore = defineStore('staffWorkQueue', () => {
 
   /** Starts following the queue (once for however many pages ask); returns the function that lets go. */
   function follow(): () => void {
+    const token = useSessionStore().token
+    if (token !== owner) {
+      owner = token
+      fresh.value = []
+      lastMessage.value = null
+    }
     users += 1
     if (users === 1) {
       window.addEventListener('online', onOnline)
