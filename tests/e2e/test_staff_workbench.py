@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, timedelta
 
 import httpx
 import pytest
@@ -17,6 +17,7 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 from tests.e2e.support import STAFF_PASSWORD, XINQIAO, Server, id_number, photo_bytes, screenshot
 
 DESKTOP = {"width": 1366, "height": 768}
+TENS, UNITS = "春夏秋", "甲乙丙丁戊己庚辛壬癸"
 DIBAO_FORM = {"householdSize": 2, "monthlyIncome": 600, "housingType": "own", "hasVehicle": False,
               "reason": "老伴常年生病，家里只有一点土地收入"}
 PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
@@ -59,6 +60,25 @@ def proxy_case(server: Server, name: str, birth: date, seq: int) -> dict:
                "applicantId": applicant["id"]}}, token), "caseSubmit", "CaseSuccess")["case"]
     assert case["channel"] == "PROXY"
     return case
+
+
+def jiuye_case(server: Server, token: str, name: str, seq: int) -> dict:
+    """A quick application on someone's behalf: 就业救助 asks for one document and one answer."""
+    applicant = _ok(server.gql(
+        "mutation($i: ProfileInput!) { applicantRegister(input: $i) { __typename "
+        "... on ApplicantSuccess { applicant { id } } ... on Error { code message } } }",
+        {"i": {"name": name, "idNumber": id_number(date(1980, 1, 1) + timedelta(days=seq), 100 + 2 * seq),
+               "address": "翠屏街道新桥村4组", "regionCode": XINQIAO}}, token), "applicantRegister", "ApplicantSuccess")
+    r = httpx.post(f"{server.url}/api/materials", headers={"Authorization": f"Bearer {token}"},
+                   data={"kind": "id_card", "applicantId": applicant["applicant"]["id"]},
+                   files={"file": ("id.jpg", photo_bytes(300, 200, seed=seq), "image/jpeg")}, timeout=30)
+    assert r.status_code == 201, r.text
+    return _ok(server.gql(
+        "mutation($i: CaseSubmitInput!) { caseSubmit(input: $i) { __typename "
+        "... on CaseSuccess { case { id number } } ... on Error { code message } } }",
+        {"i": {"itemCode": "jiuye", "submissionKey": uuid.uuid4().hex, "form": {"helpWanted": "training"},
+               "materialIds": [r.json()["id"]], "applicantId": applicant["applicant"]["id"]}}, token),
+        "caseSubmit", "CaseSuccess")["case"]
 
 
 def new_account(server: Server, username: str) -> str:
@@ -407,3 +427,28 @@ async def test_cases_due_soon_and_overdue_are_flagged_in_words(page: Page, desk:
     await page.goto(f"/staff/cases/{late['id']}")
     await expect(page.get_by_test_id("case-head").get_by_test_id("clock")).to_contain_text("已超期")
     await screenshot(page, "staff-case-top", "phone")
+
+
+async def test_the_queue_pages_through_many_cases_and_takes_in_new_ones_live(page: Page, server: Server):
+    token = server.staff_token("cun-xinqiao")
+    numbers = [jiuye_case(server, token, f"周{TENS[i // 10]}{UNITS[i % 10]}", i)["number"] for i in range(22)]
+
+    await staff_sign_in(page, "jd-cuiping")
+    await page.goto("/staff/queue?item=jiuye&status=SUBMITTED")
+    rows = page.get_by_test_id("queue-list").locator("[data-number]")
+    await expect(rows).to_have_count(20)
+    await expect(rows.first).to_have_attribute("data-number", numbers[-1])  # newest first
+    await page.get_by_test_id("more").click()
+    await expect(rows).to_have_count(22)
+    await expect(page.get_by_test_id("more")).to_have_count(0)
+    assert {await r.get_attribute("data-number") for r in await rows.all()} == set(numbers)
+
+    # a case that arrives while the list is open joins it at the top, marked new
+    await expect(page.get_by_test_id("queue-live")).to_have_attribute("data-state", "live", timeout=15_000)
+    late = jiuye_case(server, token, "周晚来", 99)
+    await expect(rows.first).to_have_attribute("data-number", late["number"], timeout=15_000)
+    await expect(rows.first.get_by_test_id("row-new")).to_have_text("新")
+    await expect(page.get_by_test_id("new-work")).to_contain_text("有 1 件新待办")
+    await page.get_by_test_id("mark-seen").click()
+    await expect(page.get_by_test_id("new-work")).to_have_count(0)
+    await expect(rows).to_have_count(23)
