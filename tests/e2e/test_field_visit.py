@@ -122,6 +122,10 @@ async def test_a_visit_recorded_offline_with_two_photos_survives_a_reload_and_is
     assert "31.20863,107.50725" in case["investigation"]["place"]
     assert case["investigation"]["conclusion"] == "情况属实，建议纳入低保"
 
+    await page.set_viewport_size({"width": 1366, "height": 768})
+    await screenshot(page, "field-visits", "desktop")
+    await page.set_viewport_size({"width": 390, "height": 844})
+
     # another reload and another trigger change nothing on the server
     await page.reload()
     await expect(record).to_have_attribute("data-state", "sent", timeout=15_000)
