@@ -115,15 +115,16 @@ def photo_bytes(width: int = 2400, height: int = 1600, seed: int = 1) -> bytes:
     return buf.getvalue()
 
 
-_sessions: dict[str, str] = {}
+# sessions by (server, phone): tests that start their own server must not hand its tokens to the shared one
+_sessions: dict[tuple[str, str], str] = {}
 
 
 async def sign_in(page: Page, server: Server, phone: str, *, through_ui: bool = False) -> str:
     """Signs in and returns the session token: through the sign-in page the first time for a phone,
     later by restoring that session (the server allows one code a minute per phone)."""
-    if phone in _sessions and not through_ui:
+    if (server.url, phone) in _sessions and not through_ui:
         await page.goto("/")
-        await page.evaluate("s => localStorage.setItem('dachuan.session', s)", _sessions[phone])
+        await page.evaluate("s => localStorage.setItem('dachuan.session', s)", _sessions[server.url, phone])
         await page.goto("/")
         return await page.evaluate("JSON.parse(localStorage.getItem('dachuan.session')).token")
     await page.goto("/signin")
@@ -134,7 +135,7 @@ async def sign_in(page: Page, server: Server, phone: str, *, through_ui: bool = 
     await page.locator("#code").fill(code)
     await page.get_by_test_id("sign-in").click()
     await page.wait_for_url(lambda url: "/signin" not in url)
-    _sessions[phone] = await page.evaluate("localStorage.getItem('dachuan.session')")
+    _sessions[server.url, phone] = await page.evaluate("localStorage.getItem('dachuan.session')")
     return await page.evaluate("JSON.parse(localStorage.getItem('dachuan.session')).token")
 
 
