@@ -37,9 +37,12 @@ async def test_admin_allocates_village_worker_accounts_in_bulk_and_the_passwords
     assert len(villages) == 2
     await staff_session(page, server, "admin", "admin")
     await page.goto("/staff/admin")
+    # one village ticked in the list, the other read from a CSV file
     await page.get_by_test_id("admin-township").select_option(CUIPING)
-    for code in villages:
-        await page.locator(f'[data-village="{code}"]').click()
+    await page.locator(f'[data-village="{villages[0]}"]').click()
+    await page.get_by_test_id("village-csv").set_input_files(files=[{
+        "name": "villages.csv", "mimeType": "text/csv",
+        "buffer": f"\ufeffvillage_code,name\n{villages[1]},some village\n".encode()}])
     await expect(page.get_by_test_id("to-create")).to_contain_text("将分配2个账号")
     await page.get_by_test_id("allocate").click()
 
