@@ -14,7 +14,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
-from tests.e2e.support import STAFF_PASSWORD, XINQIAO, Server, id_number, photo_bytes, screenshot
+from tests.e2e.support import MEASURE_JS, STAFF_PASSWORD, XINQIAO, Server, id_number, photo_bytes, screenshot
 
 DESKTOP = {"width": 1366, "height": 768}
 TENS, UNITS = "春夏秋", "甲乙丙丁戊己庚辛壬癸"
@@ -91,6 +91,16 @@ def new_account(server: Server, username: str) -> str:
         server.staff_token("admin")), "staffCreate", "StaffCreateSuccess")["credentials"][0]
     assert created["account"]["mustChangePassword"] is True
     return created["initialPassword"]
+
+
+async def assert_readable(page: Page) -> None:
+    """Every visible text at least 14 px with a line height of 1.3 and 4.5:1 contrast; every control 44×44."""
+    m = await page.evaluate(MEASURE_JS)
+    assert m["texts"] and m["targets"]
+    assert [t for t in m["texts"] if t["size"] < 14] == []
+    assert [t for t in m["texts"] if t["lineHeight"] < 1.3 * t["size"] - 0.5] == []
+    assert [t for t in m["texts"] if t["contrast"] < 4.5] == []
+    assert [t for t in m["targets"] if t["width"] < 44 or t["height"] < 44] == []
 
 
 async def staff_sign_in(page: Page, username: str, password: str = STAFF_PASSWORD) -> None:
@@ -402,6 +412,7 @@ async def test_cases_due_soon_and_overdue_are_flagged_in_words(page: Page, desk:
     await expect(tile.get_by_test_id("count-warning")).to_have_text("临近时限 1 件")
     await expect(page.get_by_test_id("summary-overdue")).to_contain_text("已超期")
     await screenshot(page, "staff-home-clocks", "phone")
+    await assert_readable(page)
 
     # the red word leads to exactly the overdue cases, each saying so
     await page.get_by_test_id("summary-overdue").click()
@@ -427,6 +438,8 @@ async def test_cases_due_soon_and_overdue_are_flagged_in_words(page: Page, desk:
     await page.goto(f"/staff/cases/{late['id']}")
     await expect(page.get_by_test_id("case-head").get_by_test_id("clock")).to_contain_text("已超期")
     await screenshot(page, "staff-case-top", "phone")
+    await expect(page.locator('[data-testid="material-image"] img')).to_have_count(2, timeout=15_000)
+    await assert_readable(page)
 
 
 async def test_the_queue_pages_through_many_cases_and_takes_in_new_ones_live(page: Page, server: Server):
@@ -452,3 +465,4 @@ async def test_the_queue_pages_through_many_cases_and_takes_in_new_ones_live(pag
     await page.get_by_test_id("mark-seen").click()
     await expect(page.get_by_test_id("new-work")).to_have_count(0)
     await expect(rows).to_have_count(23)
+    await assert_readable(page)
