@@ -3,10 +3,14 @@ including the service worker, photo previews and the live-progress WebSocket. Ne
 
 from __future__ import annotations
 
-from playwright.async_api import Page, expect
+from collections.abc import AsyncIterator, Iterator
 
-from tests.e2e.conftest import browser, context, page, server  # noqa: F401 - the e2e fixtures, reused
-from tests.e2e.support import DEMO_PHONE, Server, photo_bytes, sign_in, wait_for_service_worker
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from tests.e2e import support
+from tests.e2e.conftest import browser, running_api  # noqa: F401 - the e2e browser fixture, reused
+from tests.e2e.support import DEMO_PHONE, VIEWPORT, Server, photo_bytes, sign_in, wait_for_service_worker
 
 WATCH = """
 window.__csp = [];
@@ -19,7 +23,31 @@ async def _violations(p: Page, console: list[str]) -> list[str]:
     return [*await p.evaluate("window.__csp"), *console]
 
 
-async def test_the_pwa_runs_under_the_policy(page: Page, server: Server):  # noqa: F811
+@pytest.fixture(scope="module")
+def csp_server() -> Iterator[Server]:
+    """A server of this module's own: its demo applicant signs in afresh, whatever other modules did."""
+    kept = dict(support._sessions)  # sign_in caches sessions by phone: leave other modules theirs
+    with running_api() as running:
+        yield running
+    support._sessions.clear()
+    support._sessions.update(kept)
+
+
+@pytest.fixture
+async def csp_page(browser: Browser, csp_server: Server) -> AsyncIterator[Page]:  # noqa: F811
+    context = await browser.new_context(base_url=csp_server.url, viewport=VIEWPORT, locale="zh-CN",
+                                        timezone_id="Asia/Shanghai", has_touch=True, is_mobile=True,
+                                        service_workers="allow")
+    errors: list[str] = []
+    page = await context.new_page()
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    yield page
+    await context.close()
+    assert errors == []
+
+
+async def test_the_pwa_runs_under_the_policy(csp_page: Page, csp_server: Server):
+    page, server = csp_page, csp_server
     console: list[str] = []
     page.on("console", lambda m: console.append(m.text) if "Content Security Policy" in m.text else None)
     await page.add_init_script(WATCH)
@@ -27,7 +55,7 @@ async def test_the_pwa_runs_under_the_policy(page: Page, server: Server):  # noq
     response = await page.goto("/")
     assert "script-src 'self'" in response.headers["content-security-policy"]
     await wait_for_service_worker(page)
-    await sign_in(page, server, DEMO_PHONE)
+    await sign_in(page, server, DEMO_PHONE, through_ui=True)
     await expect(page.get_by_text("您好，李秀英")).to_be_visible()
     await page.goto("/items/dibao")
     await expect(page.get_by_role("heading", name="最低生活保障")).to_be_visible()
