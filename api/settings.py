@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     # AES-256-GCM key for personal data at rest, base64; `data_key_id` names it so keys can rotate.
     data_key: str = PLACEHOLDER_DATA_KEY
     data_key_id: str = "k1"
+    # Keys retired by rotation, by key id (base64): values they wrote are still read; new values use DATA_KEY.
+    old_data_keys: dict[str, str] = Field(default_factory=dict)
     sms_backend: Literal["log", "memory"] = "log"
     load_demo_data: bool = True
     # Scaled out, `python -m api migrate` runs once before the processes start, which then skip it.

@@ -24,12 +24,20 @@ class Cipher:
 
     @classmethod
     def from_settings(cls, settings) -> Cipher:
-        """Builds the cipher from DATA_KEY / DATA_KEY_ID; the blind-index key derives from SECRET_KEY."""
-        key = base64.b64decode(settings.data_key)
-        if len(key) != 32:
-            raise ValueError("DATA_KEY must decode to 32 bytes")
+        """Builds the cipher from DATA_KEY / DATA_KEY_ID, with OLD_DATA_KEYS still read (rotation); the
+        blind-index key derives from SECRET_KEY."""
+        keys = {}
+        for kid, encoded in {**getattr(settings, "old_data_keys", {}), settings.data_key_id: settings.data_key}.items():
+            key = base64.b64decode(encoded)
+            if len(key) != 32:
+                raise ValueError(f"data key {kid} must decode to 32 bytes")
+            keys[kid] = key
         index_key = hashlib.sha256(b"blind-index:" + settings.secret_key.encode()).digest()
-        return cls({settings.data_key_id: key}, settings.data_key_id, index_key)
+        return cls(keys, settings.data_key_id, index_key)
+
+    def needs_rewrap(self, stored: str) -> bool:
+        """Tells whether a stored value was written with a key other than the current one."""
+        return stored.split(":", 1)[0] != self._current
 
     def encrypt(self, plaintext: str, *, context: str) -> str:
         """Returns `kid:nonce:ciphertext` (base64); `context` binds the value to its field."""

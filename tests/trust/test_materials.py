@@ -140,3 +140,26 @@ async def test_the_bearer_url_still_needs_the_token(client, db):
 
     assert without.status_code == 401
     assert with_token.status_code == 200
+
+
+async def test_after_a_key_rotation_old_files_and_values_still_read(db, tmp_path):
+    import base64
+
+    from api.kit.crypto import Cipher
+    from api.kit.storage import FileStore
+    from api.settings import Settings
+
+    k1, k2 = base64.b64encode(b"\x01" * 32).decode(), base64.b64encode(b"\x02" * 32).decode()
+    before = Cipher.from_settings(Settings(data_key=k1, data_key_id="k1"))
+    after = Cipher.from_settings(Settings(data_key=k2, data_key_id="k2", old_data_keys={"k1": k1}))
+    old_key = await FileStore(tmp_path, before).put(b"%PDF-1.4 written under k1")
+    old_value = before.encrypt("511703194008050017", context="id_number")
+
+    new_key = await FileStore(tmp_path, after).put(b"%PDF-1.4 written under k2")
+
+    assert await FileStore(tmp_path, after).get(old_key) == b"%PDF-1.4 written under k1"
+    assert after.decrypt(old_value, context="id_number") == "511703194008050017"
+    assert after.needs_rewrap(old_value) and not after.needs_rewrap(after.encrypt("x", context="id_number"))
+    assert after.encrypt("x", context="id_number").startswith("k2:")
+    with pytest.raises(KeyError):
+        await FileStore(tmp_path, before).get(new_key)  # a process without the new key cannot read new files
