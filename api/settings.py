@@ -114,6 +114,8 @@ class Settings(BaseSettings):
                 raise ValueError("DEMO_NOTICE_SECONDS is for demonstrations only")
             if self.sms_backend == "memory":
                 raise ValueError("SMS_BACKEND=memory is for tests only")
+            if "*" in self.cors_origins:
+                raise ValueError("CORS_ORIGINS must list the allowed origins, not '*'")
         return self
 
 

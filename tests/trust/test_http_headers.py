@@ -107,3 +107,15 @@ def test_the_built_pwa_needs_nothing_the_policy_forbids():
     assert not re.search(r"url\((['\"]?)https?://", styles)  # fonts and images come from the app itself
     assert "importScripts(\"http" not in (dist / "sw.js").read_text()
     assert "eval(" not in assets
+
+
+def test_production_refuses_a_wildcard_cors_origin():
+    import pytest
+    from pydantic import ValidationError
+
+    from api.settings import Settings
+    from tests.trust.test_graphql_guard import PROD
+
+    with pytest.raises(ValidationError, match="CORS_ORIGINS"):
+        Settings(**PROD, cors_origins=["*"])
+    assert Settings(**PROD, cors_origins=["https://mz.dachuan.gov.cn"]).cors_origins == ["https://mz.dachuan.gov.cn"]
