@@ -18,6 +18,7 @@ from tests.e2e.support import MEASURE_JS, STAFF_PASSWORD, XINQIAO, Server, id_nu
 
 DESKTOP = {"width": 1366, "height": 768}
 TENS, UNITS = "春夏秋", "甲乙丙丁戊己庚辛壬癸"
+OTHER_VILLAGE = "511703007001"  # a sample village of another township
 DIBAO_FORM = {"householdSize": 2, "monthlyIncome": 600, "housingType": "own", "hasVehicle": False,
               "reason": "老伴常年生病，家里只有一点土地收入"}
 PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
@@ -81,13 +82,13 @@ def jiuye_case(server: Server, token: str, name: str, seq: int) -> dict:
         "caseSubmit", "CaseSuccess")["case"]
 
 
-def new_account(server: Server, username: str) -> str:
-    """The administrator allocates a 新桥村 account; returns its initial password."""
+def new_account(server: Server, username: str, region: str = XINQIAO) -> str:
+    """The administrator allocates a village worker's account; returns its initial password."""
     created = _ok(server.gql(
         "mutation($i: StaffCreateInput!) { staffCreate(input: $i) { __typename "
         "... on StaffCreateSuccess { credentials { initialPassword account { mustChangePassword } } } "
         "... on Error { code message } } }",
-        {"i": {"username": username, "displayName": "新桥村协理员二", "role": "village_worker", "regionCode": XINQIAO}},
+        {"i": {"username": username, "displayName": "村协理员（测试）", "role": "village_worker", "regionCode": region}},
         server.staff_token("admin")), "staffCreate", "StaffCreateSuccess")["credentials"][0]
     assert created["account"]["mustChangePassword"] is True
     return created["initialPassword"]
@@ -466,3 +467,21 @@ async def test_the_queue_pages_through_many_cases_and_takes_in_new_ones_live(pag
     await expect(page.get_by_test_id("new-work")).to_have_count(0)
     await expect(rows).to_have_count(23)
     await assert_readable(page)
+
+
+async def test_a_village_worker_cannot_open_a_case_of_another_village(page: Page, server: Server):
+    case = proxy_case(server, "钱国强", date(1952, 3, 3), 51)
+    initial = new_account(server, "cun-other", region=OTHER_VILLAGE)
+    token = server.gql("mutation($u: String!, $p: String!) { authStaffSignIn(username: $u, password: $p) { "
+                       "... on SignInSuccess { token } } }", {"u": "cun-other", "p": initial})["authStaffSignIn"]["token"]
+    _ok(server.gql("mutation($o: String!, $n: String!) { passwordChange(oldPassword: $o, newPassword: $n) { __typename "
+                   "... on Error { code message } } }", {"o": initial, "n": "Other2026x"}, token),
+        "passwordChange", "OkSuccess")
+
+    await staff_sign_in(page, "cun-other", "Other2026x")
+    await page.goto("/staff/queue")
+    await expect(page.get_by_test_id("queue-empty")).to_be_visible()
+    await page.goto(f"/staff/cases/{case['id']}")
+    await expect(page.get_by_test_id("case-error")).to_have_text("申请不存在或无权查看")
+    await expect(page.get_by_test_id("applicant")).to_have_count(0)
+    await expect(page.get_by_test_id("actions")).to_have_count(0)
