@@ -420,8 +420,10 @@ def _facts_select(d: Dialect, selection: str) -> str:
     for stage, actions in STAGE_FINAL_ACTIONS.items():
         pivots.append(f"MAX(CASE WHEN e.action IN ({_quoted(actions)}) THEN 1 ELSE 0 END) AS {stage}_done")
     # approval is entered once; its clock starts at the later of entering and the end of the public notice
-    pivots += [f"MAX(CASE WHEN e.to_status = 'approving' THEN {w} END) AS ap_in_w",
-               f"MAX(CASE WHEN e.to_status = 'approving' THEN {hours} END) AS ap_in_h",
+    # (entering is a change of status: an internal note or an extension during approval is not)
+    entering = "e.to_status = 'approving' AND (e.from_status IS NULL OR e.from_status <> 'approving')"
+    pivots += [f"MAX(CASE WHEN {entering} THEN {w} END) AS ap_in_w",
+               f"MAX(CASE WHEN {entering} THEN {hours} END) AS ap_in_h",
                f"MAX(CASE WHEN e.from_status = 'approving' AND e.to_status <> 'approving' THEN {w} END) AS ap_out_w",
                f"MAX(CASE WHEN e.from_status = 'approving' AND e.to_status <> 'approving' THEN {hours} END) AS ap_out_h"]
     events = (f"SELECT e.case_id, {', '.join(pivots)} FROM case_event e"

@@ -182,6 +182,18 @@ async def test_approval_is_measured_from_the_end_of_the_public_notice(db):
     assert (approve.median_working_days.value, approve.median_hours.value) == (2.0, 48.0)
 
 
+async def test_an_internal_note_or_extension_during_approval_does_not_restart_its_clock(db):
+    await case(submitted=at("2026-03-02"), notice_until=at("2026-03-16"), steps=[
+        ("accept", "investigating", at("2026-03-03")), ("investigate", "verifying", at("2026-03-04")),
+        ("verify", "reviewing", at("2026-03-05")), ("review", "approving", at("2026-03-09")),
+        ("comment", "approving", at("2026-03-17")), ("extend", "approving", at("2026-03-17", "12:00")),
+        ("approve", "approved", at("2026-03-18"))])
+
+    approve = stage(await analytics.processing_times(SUPERVISOR, **YEAR, stages=["approve"]), "approve")
+
+    assert (approve.median_working_days.value, approve.median_hours.value) == (2.0, 48.0)
+
+
 async def test_each_stage_of_a_route_is_measured_from_the_step_before(db):
     await case(submitted=at("2026-03-02"), steps=[
         ("accept", "investigating", at("2026-03-03")), ("investigate", "verifying", at("2026-03-06")),
