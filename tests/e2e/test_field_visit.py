@@ -11,7 +11,16 @@ from datetime import date
 import httpx
 from playwright.async_api import BrowserContext, Page, expect
 
-from tests.e2e.support import XINQIAO, Server, eventually, id_number, photo_bytes, screenshot, wait_for_service_worker
+from tests.e2e.support import (
+    SCREENSHOTS,
+    XINQIAO,
+    Server,
+    eventually,
+    id_number,
+    photo_bytes,
+    screenshot,
+    wait_for_service_worker,
+)
 
 WORKER = "cun-xinqiao"
 _seq = iter(range(101, 999, 2))
@@ -94,6 +103,7 @@ async def test_a_visit_recorded_offline_with_two_photos_survives_a_reload_and_is
     await expect(page.get_by_text("入户调查须由两名工作人员共同进行")).to_be_visible()
     await page.get_by_test_id("investigator-2").locator("input").fill("王建国")
     await screenshot(page, "field-visit-offline", "standard")
+    await page.screenshot(path=str(SCREENSHOTS / "field-visit-form-full-standard.png"), full_page=True)
     await page.get_by_test_id("visit-submit").click()
 
     record = page.locator(f'[data-testid="visit-records"] [data-case="{case_id}"]')
