@@ -145,10 +145,11 @@ async def set_elder(page: Page, on: bool) -> None:
 
 async def wait_for_service_worker(page: Page) -> None:
     """Waits until the service worker is active and controls the page (reloading once if needed)."""
-    await page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    ready = "navigator.serviceWorker.ready.then(() => true)"
+    await asyncio.wait_for(page.evaluate(ready), timeout=60)  # never wait for ever on a broken install
     if not await page.evaluate("!!navigator.serviceWorker.controller"):
         await page.reload()
-        await page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+        await asyncio.wait_for(page.evaluate(ready), timeout=60)
     assert await page.evaluate("!!navigator.serviceWorker.controller"), "the service worker does not control the page"
 
 
