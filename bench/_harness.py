@@ -334,7 +334,7 @@ async def seed_cases(worker_token: str, *, n: int, item_code: str, material_kind
                 mats = []
                 by_applicant: dict[int, list[str]] = {}
                 for applicant_id in made:
-                    for kind in material_kinds:
+                    for kind in (*material_kinds, "proxy_consent"):  # a proxy application carries consent
                         mid = uuid.uuid4()
                         mats.append(Material(id=mid, applicant_id=applicant_id, kind=kind, content_type="image/jpeg",
                                              size=1000, sha256="0" * 64, storage_key=f"bench-{mid.hex}",

@@ -168,9 +168,9 @@ async def submit_proxy_case(worker: Actor, applicant_id: int, item: str = "dibao
 
     definition = await aid_items.get_by_code(item)
     ids = []
-    for m in aid_items.required_materials(definition):
+    for kind in [m["code"] for m in aid_items.required_materials(definition)] + ["proxy_consent"]:
         async with unit_of_work():
-            ids.append(str((await materials.upload(worker, data=tiny_png(), kind=m["code"],
+            ids.append(str((await materials.upload(worker, data=tiny_png(), kind=kind,
                                                    applicant_id=applicant_id)).id))
     async with unit_of_work():
         return await cases.submit(worker, cases.SubmitInput(item_code=item, submission_key=key(),

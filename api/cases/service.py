@@ -84,6 +84,9 @@ async def _append_event(case: Case, actor: Actor, t: Transition, now: datetime) 
     return event
 
 
+PROXY_CONSENT = "proxy_consent"  # the material kind of the applicant's consent to a proxy application
+
+
 async def submit(actor: Actor, data: SubmitInput) -> Case:
     """Creates a case (once per submission key) for the caller or, by staff, on someone's behalf."""
     key = (data.submission_key or "").strip()
@@ -110,6 +113,10 @@ async def submit(actor: Actor, data: SubmitInput) -> Case:
     missing = [m["name"] for m in aid_items.required_materials(item) if m["code"] not in have]
     if missing:
         raise ValidationError(f"请上传：{'、'.join(missing)}", code="materials_missing", field="materialIds")
+    if not actor.is_applicant and PROXY_CONSENT not in have:
+        # 帮办代办 needs the person's own say-so: their signature on the screen or a photo of the signed form
+        raise ValidationError("请取得申请人同意：请申请人在屏幕上签名，或上传签字的纸质同意书照片",
+                              code="consent_missing", field="materialIds")
     open_key = _open_key(applicant.id, item.id)
     open_case = await repository.by_open_key(open_key)
     if open_case is not None:

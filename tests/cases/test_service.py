@@ -157,7 +157,7 @@ async def test_proxy_submission_by_village_worker_records_channel_and_worker(db)
     worker = staff_actor("village_worker", XINQIAO, staff_id=staff_id)
     applicant = await make_applicant()
     ids = []
-    for kind in ("id_card", "hukou", "authorization"):
+    for kind in ("id_card", "hukou", "authorization", "proxy_consent"):
         async with unit_of_work():
             m = await materials.upload(worker, data=tiny_png(), kind=kind, applicant_id=applicant.applicant_id)
         ids.append(str(m.id))
@@ -167,6 +167,24 @@ async def test_proxy_submission_by_village_worker_records_channel_and_worker(db)
     event = await CaseEvent.get(case_id=case.id, seq=1)
     assert (case.applicant_id, case.channel, case.proxy_by_id, event.actor_kind, event.actor_staff_id) == (
         applicant.applicant_id, "proxy", staff_id, "staff", staff_id)
+
+
+async def test_a_proxy_application_without_the_applicants_consent_is_refused_and_writes_nothing(db) -> None:
+    from api.materials import service as materials
+
+    worker = staff_actor("village_worker", XINQIAO)
+    applicant = await make_applicant()
+    ids = []
+    for kind in ("id_card", "hukou", "authorization"):
+        async with unit_of_work():
+            ids.append(str((await materials.upload(worker, data=tiny_png(), kind=kind,
+                                                   applicant_id=applicant.applicant_id)).id))
+
+    with pytest.raises(ValidationError) as e:
+        await submit(worker, material_ids=ids, applicant_id=applicant.applicant_id)
+    assert (e.value.code, e.value.field, await Case.filter(applicant_id=applicant.applicant_id).count()) == (
+        "consent_missing", "materialIds", 0)
+    assert "签名" in e.value.message
 
 
 # ---- actions and their events ------------------------------------------------------------------------

@@ -149,7 +149,7 @@ def approved_gaoling_case(server: Server) -> dict:
                    token)["applicantRegister"]
     assert d["__typename"] == "ApplicantSuccess", d
     ids = []
-    for kind in ("id_card", "bank_card"):
+    for kind in ("id_card", "bank_card", "proxy_consent"):
         r = httpx.post(f"{server.url}/api/materials", headers={"Authorization": f"Bearer {token}"},
                        data={"kind": kind, "applicantId": d["applicant"]["id"]},
                        files={"file": (f"{kind}.jpg", photo_bytes(600, 400), "image/jpeg")}, timeout=30)

@@ -48,7 +48,7 @@ def dibao_case_at_investigation(server: Server, name: str) -> str:
     assert d["__typename"] == "ApplicantSuccess", d
     applicant_id = d["applicant"]["id"]
     ids = []
-    for kind in ("id_card", "hukou", "authorization"):
+    for kind in ("id_card", "hukou", "authorization", "proxy_consent"):
         r = httpx.post(f"{server.url}/api/materials", headers={"Authorization": f"Bearer {token}"},
                        data={"kind": kind, "applicantId": applicant_id},
                        files={"file": (f"{kind}.jpg", photo_bytes(600, 400), "image/jpeg")}, timeout=30)

@@ -48,7 +48,9 @@ def proxy_case(server: Server, name: str, birth: date, seq: int) -> dict:
     ids = []
     for kind, (filename, body, mime) in {"id_card": ("id.jpg", photo_bytes(900, 600, seed=3), "image/jpeg"),
                                          "hukou": ("hukou.jpg", photo_bytes(700, 900, seed=9), "image/jpeg"),
-                                         "authorization": ("authorization.pdf", PDF, "application/pdf")}.items():
+                                         "authorization": ("authorization.pdf", PDF, "application/pdf"),
+                                         "proxy_consent": ("consent.jpg", photo_bytes(600, 400, seed=4), "image/jpeg"),
+                                         }.items():
         r = httpx.post(f"{server.url}/api/materials", headers={"Authorization": f"Bearer {token}"},
                        data={"kind": kind, "applicantId": applicant["id"]}, files={"file": (filename, body, mime)},
                        timeout=30)
@@ -70,15 +72,18 @@ def jiuye_case(server: Server, token: str, name: str, seq: int) -> dict:
         "... on ApplicantSuccess { applicant { id } } ... on Error { code message } } }",
         {"i": {"name": name, "idNumber": id_number(date(1980, 1, 1) + timedelta(days=seq), 100 + 2 * seq),
                "address": "翠屏街道新桥村4组", "regionCode": XINQIAO}}, token), "applicantRegister", "ApplicantSuccess")
-    r = httpx.post(f"{server.url}/api/materials", headers={"Authorization": f"Bearer {token}"},
-                   data={"kind": "id_card", "applicantId": applicant["applicant"]["id"]},
-                   files={"file": ("id.jpg", photo_bytes(300, 200, seed=seq), "image/jpeg")}, timeout=30)
-    assert r.status_code == 201, r.text
+    ids = []
+    for kind in ("id_card", "proxy_consent"):  # the document, and the person's signed consent
+        r = httpx.post(f"{server.url}/api/materials", headers={"Authorization": f"Bearer {token}"},
+                       data={"kind": kind, "applicantId": applicant["applicant"]["id"]},
+                       files={"file": (f"{kind}.jpg", photo_bytes(300, 200, seed=seq), "image/jpeg")}, timeout=30)
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["id"])
     return _ok(server.gql(
         "mutation($i: CaseSubmitInput!) { caseSubmit(input: $i) { __typename "
         "... on CaseSuccess { case { id number } } ... on Error { code message } } }",
         {"i": {"itemCode": "jiuye", "submissionKey": uuid.uuid4().hex, "form": {"helpWanted": "training"},
-               "materialIds": [r.json()["id"]], "applicantId": applicant["applicant"]["id"]}}, token),
+               "materialIds": ids, "applicantId": applicant["applicant"]["id"]}}, token),
         "caseSubmit", "CaseSuccess")["case"]
 
 
@@ -245,8 +250,8 @@ async def test_a_dibao_case_goes_from_acceptance_to_approval_while_a_supervisor_
     await expect(page.get_by_test_id("applicant-name")).to_have_text("陈德华")
     await expect(page.get_by_test_id("members")).to_contain_text("陈玉芬")
     await expect(page.get_by_test_id("form-answers")).to_contain_text("自有住房")
-    await expect(page.get_by_test_id("material-image")).to_have_count(2)
-    await expect(page.locator('[data-testid="material-image"] img')).to_have_count(2, timeout=15_000)
+    await expect(page.get_by_test_id("material-image")).to_have_count(3)  # ID card, hukou, signed consent
+    await expect(page.locator('[data-testid="material-image"] img')).to_have_count(3, timeout=15_000)
     await expect(page.get_by_test_id("material-pdf")).to_have_count(1, timeout=15_000)
     await page.get_by_test_id("material-image").first.click()
     await expect(page.locator(".van-image-preview")).to_be_visible()
@@ -439,7 +444,7 @@ async def test_cases_due_soon_and_overdue_are_flagged_in_words(page: Page, desk:
     await page.goto(f"/staff/cases/{late['id']}")
     await expect(page.get_by_test_id("case-head").get_by_test_id("clock")).to_contain_text("已超期")
     await screenshot(page, "staff-case-top", "phone")
-    await expect(page.locator('[data-testid="material-image"] img')).to_have_count(2, timeout=15_000)
+    await expect(page.locator('[data-testid="material-image"] img')).to_have_count(3, timeout=15_000)
     await assert_readable(page)
 
 

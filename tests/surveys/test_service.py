@@ -94,8 +94,8 @@ async def _staff_uploads(worker, applicant_id, item_code):
 
     item = await aid_items.get_by_code(item_code)
     out = []
-    for m in aid_items.required_materials(item):
+    for kind in [m["code"] for m in aid_items.required_materials(item)] + ["proxy_consent"]:
         async with unit_of_work():
-            out.append(str((await materials.upload(worker, data=tiny_png(), kind=m["code"],
+            out.append(str((await materials.upload(worker, data=tiny_png(), kind=kind,
                                                    applicant_id=applicant_id)).id))
     return out

@@ -134,7 +134,7 @@ async def _apply_for(http: httpx.AsyncClient, worker: str, n: int) -> str:
                           "bankAccount": f"62179955{n:010d}"}}, worker)
     applicant_id = d["applicantRegister"]["applicant"]["id"]
     mats = []
-    for kind in ("id_card", "bank_card"):
+    for kind in ("id_card", "bank_card", "proxy_consent"):
         r = await http.post("/api/materials", data={"kind": kind, "applicantId": applicant_id},
                             files={"file": ("p.jpg", _photo(), "image/jpeg")},
                             headers={"Authorization": f"Bearer {worker}"})
