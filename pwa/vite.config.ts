@@ -85,7 +85,7 @@ export default defineConfig({
         globIgnores: ['**/echarts-*.js'],
         navigateFallback: '/index.html',
         // the API is never answered from the cache: GraphQL, uploads, materials, health
-        navigateFallbackDenylist: [/^\/graphql/, /^\/api\//, /^\/province-sim/, /^\/healthz/],
+        navigateFallbackDenylist: [/^\/graphql/, /^\/api\//, /^\/province-sim/, /^\/healthz/, /^\/readyz/, /^\/metrics/],
         runtimeCaching: [],
         cleanupOutdatedCaches: true,
         clientsClaim: false,
