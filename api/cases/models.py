@@ -18,6 +18,10 @@ class Case(Model):
         "models.StaffAccount", related_name="proxied_cases", null=True, on_delete=fields.SET_NULL
     )
     status = fields.CharField(max_length=24, db_index=True)
+    # the staff member the case is assigned to (optional), set by a supervisor or the township's officer
+    assignee = fields.ForeignKeyField(
+        "models.StaffAccount", related_name="assigned_cases", null=True, on_delete=fields.SET_NULL
+    )
     emergency = fields.BooleanField(default=False)
     form_data = fields.JSONField(default=dict)
     submission_key = fields.CharField(max_length=64, unique=True)

@@ -99,3 +99,13 @@ class CaseMutations:
                                      "applicant never sees it).")
     async def case_comment(self, info: strawberry.Info, case_id: strawberry.ID, comment: str) -> CasePayload:
         return await _act(info, case_id, "comment", {"comment": comment})
+
+    @strawberry.mutation(description="Assigns (or reassigns) a case to a staff member of its area whose role acts on "
+                                     "its current stage, with a reason: an internal step, status and clocks stay.")
+    async def case_assign(self, info: strawberry.Info, case_id: strawberry.ID, assignee_id: strawberry.ID,
+                          reason: str) -> CasePayload:
+        async def work():
+            case = await service.assign(info.context.actor, parse_id(case_id), parse_id(assignee_id), reason)
+            return CaseSuccess(case=Case.from_model(case))
+
+        return await run_mutation(info.context, work)

@@ -10,7 +10,10 @@ from api.cases.types import (
     CaseEdge,
     CaseFilterInput,
     CaseStatus,
+    ClockBoard,
+    ClockBoardRow,
     PageInfo,
+    StaffBrief,
     decode_cursor,
     encode_cursor,
 )
@@ -36,7 +39,7 @@ class CaseQueries:
             statuses=[s.value for s in f.status] if f.status else None, item_codes=f.item_codes,
             region_code=f.region_code, channel=f.channel.value if f.channel else None,
             clock=f.clock.value if f.clock and f.clock.value != "ok" else None,
-            proxy_by_me=f.proxy_by_me,
+            proxy_by_me=f.proxy_by_me, assigned_to_me=f.assigned_to_me,
         ), first=first, after_id=after_id)
         edges = [CaseEdge(cursor=encode_cursor(c.id), node=Case.from_model(c)) for c in rows[:first]]
         return CaseConnection(edges=edges, page_info=PageInfo(has_next_page=len(rows) > first,
@@ -52,3 +55,20 @@ class CaseQueries:
     async def case(self, info: strawberry.Info, id: strawberry.ID) -> Case:
         require_signed_in(info.context)
         return Case.from_model(await service.get_for(info.context.actor, parse_id(id)))
+
+    @strawberry.field(description="The overdue board: open warning and overdue cases of the caller's region by "
+                                  "township, by item and by stage (supervisors and those who handle cases).")
+    async def case_clock_board(self, info: strawberry.Info) -> ClockBoard:
+        require_signed_in(info.context)
+        board = await service.clock_board(info.context.actor)
+
+        def rows(key: str) -> list[ClockBoardRow]:
+            return [ClockBoardRow(key=r.key, label=r.label, warning=r.warning, overdue=r.overdue) for r in board[key]]
+
+        return ClockBoard(by_township=rows("township"), by_item=rows("item"), by_stage=rows("stage"))
+
+    @strawberry.field(description="The staff a case may be assigned to now: active accounts of its area whose "
+                                  "role acts on its current stage.")
+    async def case_assignees(self, info: strawberry.Info, case_id: strawberry.ID) -> list[StaffBrief]:
+        require_signed_in(info.context)
+        return [StaffBrief.from_model(m) for m in await service.assignees(info.context.actor, parse_id(case_id))]

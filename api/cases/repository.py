@@ -51,8 +51,11 @@ async def events_of_many(case_ids: list[int]) -> list[CaseEvent]:
 
 async def page(*, region_prefix: str | None, applicant_id: int | None, statuses: list[str] | None,
                item_ids: list[int] | None, channel: str | None, clock: str | None, now: datetime,
-               after_id: int | None, limit: int, proxy_by: int | None = None) -> list[Case]:
+               after_id: int | None, limit: int, proxy_by: int | None = None,
+               assignee: int | None = None) -> list[Case]:
     qs = Case.all()
+    if assignee is not None:
+        qs = qs.filter(assignee_id=assignee)
     if proxy_by is not None:
         qs = qs.filter(proxy_by_id=proxy_by)
     if region_prefix is not None:
@@ -110,3 +113,33 @@ async def counts(region_prefix: str, now: datetime) -> list[dict]:
     w = {r["status"]: r["n"] for r in warning}
     return [{"status": r["status"], "total": r["n"], "warning": w.get(r["status"], 0), "overdue": o.get(r["status"], 0)}
             for r in sorted(totals, key=lambda r: r["status"])]
+
+
+async def clock_groups(region_prefix: str, now: datetime) -> list[dict]:
+    """Counts open warning and overdue cases of a region subtree per village, item and status (GROUP BY)."""
+    from tortoise.functions import Count
+
+    base = Case.filter(region_id__startswith=region_prefix, status__in=OPEN_STATUSES + ["returned"])
+    overdue = await (base.filter(Q(due_at__lte=now) | Q(case_due_at__lte=now)).annotate(n=Count("id"))
+                     .group_by("region_id", "item_id", "status").values("region_id", "item_id", "status", "n"))
+    warning = await (base.filter(warn_at__lte=now, due_at__gt=now)
+                     .filter(Q(case_due_at=None) | Q(case_due_at__gt=now)).annotate(n=Count("id"))
+                     .group_by("region_id", "item_id", "status").values("region_id", "item_id", "status", "n"))
+    out: dict[tuple, dict] = {}
+    for kind, rows in (("overdue", overdue), ("warning", warning)):
+        for r in rows:
+            key = (r["region_id"], r["item_id"], r["status"])
+            row = out.setdefault(key, {"region_id": key[0], "item_id": key[1], "status": key[2],
+                                       "warning": 0, "overdue": 0})
+            row[kind] += r["n"]
+    return list(out.values())
+
+
+async def staff_for(*, roles: list[str], regions: list[str]) -> list:
+    """Returns the active staff accounts of these roles bound to one of these regions, by name."""
+    from api.accounts.models import StaffAccount
+
+    if not roles or not regions:
+        return []
+    return await (StaffAccount.filter(role__in=roles, region_id__in=regions, disabled=False)
+                  .order_by("role", "display_name", "id").limit(200))

@@ -18,7 +18,16 @@ from api.cases import repository
 from api.cases.clocks import stage_clock, whole_case_due
 from api.cases.errors import CaseNotFound, OpenCaseExists
 from api.cases.models import Case, CaseEvent
-from api.cases.workflow import STATUS_LABELS, STATUSES, TERMINAL, CaseView, Transition, decide
+from api.cases.workflow import (
+    ASSIGNING_ROLES,
+    STATUS_LABELS,
+    STATUS_ROLES,
+    STATUSES,
+    TERMINAL,
+    CaseView,
+    Transition,
+    decide,
+)
 from api.kit import clock
 from api.kit.actors import Actor
 from api.kit.broker import get_broker
@@ -214,6 +223,8 @@ async def act(actor: Actor, case_id: int, action: str, data: dict | None = None,
             if earlier.action == action and (earlier.data or {}).get("client_key") == client_key:
                 return case, earlier
         data = {**(data or {}), "client_key": client_key}
+    if action == "assign":
+        data = {**(data or {}), "current_assignee_id": case.assignee_id}
     item = await aid_items.get_by_id(case.item_id)
     now = clock.now()
     settings = get_settings()
@@ -243,6 +254,9 @@ async def act(actor: Actor, case_id: int, action: str, data: dict | None = None,
 def _apply(case: Case, item: AidItem, t: Transition, now: datetime) -> None:
     if t.action == "comment":
         return  # an internal note changes nothing about the case: status and clocks stay as they are
+    if t.action == "assign":
+        case.assignee_id = t.data["assignee_id"]
+        return  # who handles it changes, status and clocks stay as they are
     case.status = t.to_status
     if t.action == "accept":
         case.accepted_at = now
@@ -286,6 +300,34 @@ def _apply(case: Case, item: AidItem, t: Transition, now: datetime) -> None:
         case.case_due_at = None
 
 
+async def assign(actor: Actor, case_id: int, assignee_id: int, reason: str) -> Case:
+    """Assigns (or reassigns) a case to a staff member of its area whose role acts on its current stage."""
+    from api.accounts import repository as accounts
+
+    staff = await accounts.staff_by_id(assignee_id)
+    assignee = None if staff is None else {"id": staff.id, "name": staff.display_name, "role": staff.role,
+                                           "region": staff.region_id, "disabled": staff.disabled}
+    case, _ = await act(actor, case_id, "assign", {"assignee": assignee, "reason": reason})
+    return case
+
+
+def can_assign(actor: Actor, case: Case) -> bool:
+    """Tells whether the caller may assign this case to someone (offered on the case page)."""
+    return (actor.is_staff and actor.role in ASSIGNING_ROLES and actor.covers(case.region_id)
+            and case.status not in TERMINAL)
+
+
+async def assignees(actor: Actor, case_id: int) -> list:
+    """Returns the staff a case may be assigned to now: active accounts of its area whose role acts on its stage."""
+    case = await get_for(actor, case_id)
+    if not can_assign(actor, case):
+        raise NotAllowedError("您不能指派该申请", code="role_not_allowed")
+    roles = STATUS_ROLES.get(case.status, ())
+    # the case's village and each of its ancestors (township, district)
+    regions = [case.region_id[:n] for n in (6, 9, 12) if len(case.region_id) >= n]
+    return await repository.staff_for(roles=list(roles), regions=regions)
+
+
 async def events_for(actor: Actor, case: Case, after_seq: int = 0) -> list[CaseEvent]:
     """Returns the events of a case the caller may see (applicants see public steps only)."""
     return await repository.events_of(case.id, public_only=not actor.is_staff, after_seq=after_seq)
@@ -299,6 +341,7 @@ class CaseFilter:
     channel: str | None = None
     clock: str | None = None  # warning | overdue
     proxy_by_me: bool = False
+    assigned_to_me: bool = False
 
 
 async def page(actor: Actor, f: CaseFilter, *, first: int, after_id: int | None) -> list[Case]:
@@ -331,9 +374,12 @@ async def page(actor: Actor, f: CaseFilter, *, first: int, after_id: int | None)
     proxy_by = actor.staff_id if (f.proxy_by_me and actor.is_staff) else None
     if f.proxy_by_me and proxy_by is None:
         return []
+    assignee = actor.staff_id if (f.assigned_to_me and actor.is_staff) else None
+    if f.assigned_to_me and assignee is None:
+        return []
     return await repository.page(region_prefix=region_prefix, applicant_id=applicant_id, statuses=f.statuses,
                                  item_ids=item_ids, channel=f.channel, clock=f.clock, now=clock.now(),
-                                 after_id=after_id, limit=first + 1, proxy_by=proxy_by)
+                                 after_id=after_id, limit=first + 1, proxy_by=proxy_by, assignee=assignee)
 
 
 async def scan_clocks(*, limit: int = 500) -> dict[str, int]:
@@ -452,6 +498,47 @@ async def available_actions(actor: Actor, case: Case, item: AidItem | None = Non
             continue
         out.append(action)
     return out
+
+
+BOARD_ROLES = frozenset({"supervisor", "township_officer", "approver", "verifier", "admin"})
+
+
+@dataclass
+class BoardRow:
+    key: str  # a township code, an item code or a status
+    label: str
+    warning: int
+    overdue: int
+
+
+async def clock_board(actor: Actor) -> dict[str, list[BoardRow]]:
+    """The supervisors' overdue board: open cases of the caller's region past 75% of their limit or past it,
+    by township, by item and by stage. The database counts them; this only adds the names."""
+    from api.regions import repository as regions
+
+    if not (actor.is_staff and actor.role in BOARD_ROLES):
+        raise NotAllowedError("无权查看超时督办", code="role_not_allowed")
+    rows = await repository.clock_groups(actor.region_code or "", clock.now())
+    townships: dict[str, list[int]] = {}
+    items: dict[int, list[int]] = {}
+    stages: dict[str, list[int]] = {}
+    for r in rows:
+        for index, key in ((townships, r["region_id"][:9]), (items, r["item_id"]), (stages, r["status"])):
+            acc = index.setdefault(key, [0, 0])
+            acc[0] += r["warning"]
+            acc[1] += r["overdue"]
+    names = {g.code: g.name for g in await regions.get_many(list(townships))}
+    item_rows = {i.id: i for i in await aid_items.repository.by_ids(list(items))}
+
+    def ordered(index: dict, key_of, label_of) -> list[BoardRow]:
+        out = [BoardRow(key_of(k), label_of(k), w, o) for k, (w, o) in index.items()]
+        return sorted(out, key=lambda b: (-b.overdue, -b.warning, b.key))
+
+    return {
+        "township": ordered(townships, str, lambda k: names.get(k, k)),
+        "item": ordered(items, lambda k: item_rows[k].code, lambda k: item_rows[k].short_name),
+        "stage": ordered(stages, str, lambda k: STATUS_LABELS.get(k, k)),
+    }
 
 
 async def counts(actor: Actor) -> list[dict]:

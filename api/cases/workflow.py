@@ -52,12 +52,27 @@ ACTION_LABELS = {
     "withdraw": "撤回申请", "investigate": "入户调查", "verify": "家庭经济状况核对", "review": "审核并公示",
     "approve": "审批通过", "reject": "审批不通过", "pay_start": "开始发放", "close": "办结",
     "province_sent": "已推送省高龄津贴管理系统", "province_decide": "省级审核结果", "extend": "延长办理时限",
-    "pay_record": "资金发放记录", "comment": "内部意见",
+    "pay_record": "资金发放记录", "comment": "内部意见", "assign": "指派经办人",
 }
 ACTIONS = tuple(ACTION_LABELS)
 MONTH = re.compile(r"^(20\d{2})-(0[1-9]|1[0-2])$")
 # Staff who handle cases and may leave an internal note on one (analysts and admins do not handle cases).
 COMMENTING_ROLES = ("village_worker", "township_officer", "verifier", "approver", "finance", "supervisor")
+# Who assigns a case to a staff member: supervisors anywhere in their region, township officers in their township.
+ASSIGNING_ROLES = ("supervisor", "township_officer")
+# The staff roles that can act on a case while it holds each open status (who it may be assigned to).
+STATUS_ROLES = {
+    "submitted": ("village_worker", "township_officer"),
+    "returned": ("village_worker", "township_officer"),
+    "accepted": ("township_officer",),
+    "province_review": ("township_officer",),
+    "investigating": ("village_worker", "township_officer"),
+    "verifying": ("verifier",),
+    "reviewing": ("township_officer",),
+    "approving": ("approver", "township_officer"),
+    "approved": ("finance", "approver", "township_officer"),
+    "paying": ("finance",),
+}
 
 
 @dataclass(frozen=True)
@@ -307,6 +322,8 @@ def decide(action: str, case: CaseView, actor: Actor, data: dict | None, now: da
         if not comment:
             raise ValidationError("请填写内部意见", code="comment_required", field="comment")
         return Transition(action, case.status, case.status, comment, public=False)
+    if action == "assign":
+        return _assignment(case, actor, data)
     if action == "extend":
         _need_role(actor, ("approver", "township_officer"), case, action)
         if not case.route.whole_case_extendable:
@@ -319,6 +336,31 @@ def decide(action: str, case: CaseView, actor: Actor, data: dict | None, now: da
             raise ConflictError("已作出审批决定，不需要延长办理时限", code="invalid_transition")
         return Transition(action, case.status, case.status, _reason(data, "延长办理时限"), public=True)
     raise ValidationError(f"未知的办理操作「{action}」", code="unknown_action", field="action")
+
+
+def _assignment(case: CaseView, actor: Actor, data: dict) -> Transition:
+    """Assigns the case to a staff member: an internal step that leaves status and clocks as they are.
+
+    `data["assignee"]` describes the account (id, name, role, region, disabled), looked up by the service."""
+    _need_role(actor, ASSIGNING_ROLES, case, "assign")
+    assignee = data.get("assignee")
+    if not assignee or assignee.get("disabled"):
+        raise ValidationError("指派的工作人员不存在或已停用", code="assignee_not_found", field="assigneeId")
+    region = str(assignee.get("region") or "")
+    # the assignee works inside the case's area: their region is the case's village or one of its ancestors
+    if not region or not case.region_code.startswith(region):
+        raise NotAllowedError("指派的工作人员不负责该申请所在的村(社区)", code="assignee_outside_region",
+                              field="assigneeId")
+    roles = STATUS_ROLES.get(case.status, ())
+    if assignee.get("role") not in roles:
+        raise NotAllowedError(f"该工作人员的角色不能办理「{STATUS_LABELS[case.status]}」环节的申请",
+                              code="assignee_role", field="assigneeId")
+    if assignee.get("id") == data.get("current_assignee_id"):
+        raise ConflictError("该申请已指派给这位工作人员", code="already_assigned", field="assigneeId")
+    reason = _reason(data, "指派")
+    return Transition("assign", case.status, case.status, reason, public=False,
+                      data={"assignee_id": assignee["id"], "assignee_name": assignee.get("name") or "",
+                            "previous_assignee_id": data.get("current_assignee_id")})
 
 
 def _investigation(data: dict, now: datetime) -> dict:

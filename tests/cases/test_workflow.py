@@ -68,6 +68,8 @@ DATA = {
     "extend": {"reason": "家庭成员多，核对需要更多时间"},
     "pay_record": {"result": "paid", "amount": "650", "month": "2026-12"},
     "comment": {"comment": "已电话联系申请人，周五入户"},
+    "assign": {"assignee": {"id": 7, "name": "翠屏街道经办人", "role": "township_officer", "region": CUIPING},
+               "reason": "协理员休假，改由街道办理"},
 }
 
 
@@ -187,6 +189,9 @@ ALLOWED_FROM = {
     # an internal note: on any case still open
     ("comment", "verifier"): {"submitted", "returned", "accepted", "investigating", "verifying", "reviewing",
                               "approving", "province_review", "approved", "paying"},
+    # assigning to a township officer: on any open case whose stage a township officer can act on
+    ("assign", "supervisor"): {"submitted", "returned", "accepted", "investigating", "reviewing", "approving",
+                               "province_review", "approved"},
 }
 ONLY_FOR = {("pay_start", "finance"): PAYS, ("close", "approver"): set(ITEM_CODES) - PAYS,
             ("extend", "approver"): EXTENDABLE}
@@ -258,6 +263,7 @@ PERMITTED = {
     ("pay_record", "dibao", "paying", "self"): {"finance"},
     ("comment", "dibao", "verifying", "self"): {"village_worker", "township_officer", "verifier", "approver", "finance",
                                                "supervisor"},
+    ("assign", "dibao", "investigating", "self"): {"township_officer", "supervisor"},
 }
 
 
@@ -289,6 +295,7 @@ def test_village_worker_cannot_accept_outside_own_village() -> None:
 OUTSIDERS = {"village_worker": OTHER_VILLAGE, "township_officer": OTHER_TOWN, "verifier": "511702",
              "approver": "511702", "finance": "511702"}
 OUTSIDE = [
+    ("assign", "dibao", "investigating", "self", "township_officer"),
     ("accept", "dibao", "submitted", "self", "village_worker"),
     ("accept", "dibao", "submitted", "self", "township_officer"),
     ("return", "dibao", "submitted", "self", "township_officer"),

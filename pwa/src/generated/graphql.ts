@@ -18,6 +18,8 @@ export type AidItemUpdateInput = {
 };
 
 export type CaseFilterInput = {
+  /** Only cases assigned to me. */
+  assignedToMe?: boolean;
   channel?: Channel | null | undefined;
   /** warning or overdue */
   clock?: ClockState | null | undefined;
