@@ -83,7 +83,9 @@ class Settings(BaseSettings):
     province_timeout_seconds: float = 10.0
     reconcile_after_seconds: float = 60.0
     reconcile_interval_seconds: float = 60.0
-    outbox_max_attempts: int = 8
+    # With the back-off's 1 s base and 300 s cap, 20 attempts span about half an hour: a province down for ten
+    # minutes gets everything once it is back. A message that still fails is dead, for a supervisor to send again.
+    outbox_max_attempts: int = 20
     outbox_poll_seconds: float = 0.5
     clock_scan_seconds: float = 30.0
     # The embedded default runs the workers and the simulator inside the API process.

@@ -31,6 +31,7 @@ class PostgresCluster:
     datadir: str
     port: int
     user: str | None
+    opts: str = ""
 
     @property
     def url(self) -> str:
@@ -52,6 +53,15 @@ class PostgresCluster:
         )
         return out.stdout
 
+    def halt(self) -> None:
+        """Stops the server at once (like a crash: every connection dropped), keeping its data directory."""
+        self._run([os.path.join(_pg_bin(), "pg_ctl"), "-D", self.datadir, "-m", "immediate", "-w", "stop"])
+
+    def resume(self) -> None:
+        """Starts the server again after `halt()`, on the same port and data directory."""
+        self._run([os.path.join(_pg_bin(), "pg_ctl"), "-D", self.datadir, "-o", self.opts, "-l",
+                   os.path.join(self.datadir, "server.log"), "-w", "start"])
+
     def stop(self) -> None:
         """Stops the server and removes its data directory."""
         try:
@@ -68,12 +78,12 @@ def start_postgres() -> PostgresCluster:
     if user:
         shutil.chown(datadir, user=user)
     port = free_port()
-    cluster = PostgresCluster(datadir=datadir, port=port, user=user)
+    opts = (f"-p {port} -k {datadir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
+            "-c full_page_writes=off -c max_connections=200")
+    cluster = PostgresCluster(datadir=datadir, port=port, user=user, opts=opts)
     bindir = _pg_bin()
     cluster._run([os.path.join(bindir, "initdb"), "-D", datadir, "-U", "postgres", "-A", "trust", "-E", "UTF8",
                   "--locale=C.UTF-8"])
-    opts = (f"-p {port} -k {datadir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
-            "-c full_page_writes=off -c max_connections=200")
     cluster._run([os.path.join(bindir, "pg_ctl"), "-D", datadir, "-o", opts, "-l",
                   os.path.join(datadir, "server.log"), "-w", "start"])
     deadline = time.monotonic() + 30
