@@ -179,7 +179,9 @@ async def drive(args, topo: h.Topology, urls: list[str], api_logs: list) -> dict
     await h.open_service_layer(topo)
     codes = CodeReader(api_logs)
     codes.start()
-    limits = httpx.Limits(max_connections=args.applicants + 50, max_keepalive_connections=args.applicants + 50)
+    # idle connections are dropped before uvicorn closes them (5 s), so a request never races a closing socket
+    limits = httpx.Limits(max_connections=args.applicants + 50, max_keepalive_connections=args.applicants + 50,
+                          keepalive_expiry=2.0)
     clients = [httpx.AsyncClient(base_url=u, timeout=args.timeout, limits=limits) for u in urls]
     procs, pipes = [], []
     try:
