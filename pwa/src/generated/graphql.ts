@@ -645,11 +645,11 @@ export type FieldCaseProgressSubscriptionVariables = Exact<{
 
 export type FieldCaseProgressSubscription = { caseProgress: { seq: number, action: string, toStatus: CaseStatus } };
 
-export type StaffCaseRowFieldsFragment = { id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string }, applicant: { id: string, name: string }, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState } };
+export type StaffCaseRowFieldsFragment = { id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string }, applicant: { id: string, name: string }, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState }, assignee: { id: string, name: string, roleLabel: string } | null };
 
 export type StaffEventFieldsFragment = { seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any };
 
-export type StaffCaseFieldsFragment = { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState } };
+export type StaffCaseFieldsFragment = { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, canAssign: boolean, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState }, assignee: { id: string, name: string, roleLabel: string } | null };
 
 export type StaffMeQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -668,14 +668,14 @@ export type StaffCasesQueryVariables = Exact<{
 }>;
 
 
-export type StaffCasesQuery = { cases: { edges: Array<{ node: { id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string }, applicant: { id: string, name: string }, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState } } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+export type StaffCasesQuery = { cases: { edges: Array<{ node: { id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string }, applicant: { id: string, name: string }, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState }, assignee: { id: string, name: string, roleLabel: string } | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 export type StaffCaseQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type StaffCaseQuery = { case: { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState } } };
+export type StaffCaseQuery = { case: { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, canAssign: boolean, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState }, assignee: { id: string, name: string, roleLabel: string } | null } };
 
 export type StaffPasswordChangeMutationVariables = Exact<{
   oldPassword: string;
@@ -701,7 +701,7 @@ export type StaffCaseAcceptMutationVariables = Exact<{
 
 export type StaffCaseAcceptMutation = { caseAccept:
     | { __typename: 'AuthError', code: string, message: string }
-    | { __typename: 'CaseSuccess', case: { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState } } }
+    | { __typename: 'CaseSuccess', case: { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, canAssign: boolean, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState }, assignee: { id: string, name: string, roleLabel: string } | null } }
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
     | { __typename: 'NotAllowedError', code: string, message: string }
     | { __typename: 'NotFoundError', code: string, message: string }
@@ -718,7 +718,7 @@ export type StaffCaseReturnMutationVariables = Exact<{
 
 export type StaffCaseReturnMutation = { caseReturn:
     | { __typename: 'AuthError', code: string, message: string }
-    | { __typename: 'CaseSuccess', case: { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState } } }
+    | { __typename: 'CaseSuccess', case: { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, canAssign: boolean, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState }, assignee: { id: string, name: string, roleLabel: string } | null } }
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
     | { __typename: 'NotAllowedError', code: string, message: string }
     | { __typename: 'NotFoundError', code: string, message: string }
@@ -734,7 +734,7 @@ export type StaffCaseRefuseMutationVariables = Exact<{
 
 export type StaffCaseRefuseMutation = { caseRefuse:
     | { __typename: 'AuthError', code: string, message: string }
-    | { __typename: 'CaseSuccess', case: { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState } } }
+    | { __typename: 'CaseSuccess', case: { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, canAssign: boolean, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState }, assignee: { id: string, name: string, roleLabel: string } | null } }
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
     | { __typename: 'NotAllowedError', code: string, message: string }
     | { __typename: 'NotFoundError', code: string, message: string }
@@ -750,7 +750,7 @@ export type StaffCaseVerifyMutationVariables = Exact<{
 
 export type StaffCaseVerifyMutation = { caseVerify:
     | { __typename: 'AuthError', code: string, message: string }
-    | { __typename: 'CaseSuccess', case: { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState } } }
+    | { __typename: 'CaseSuccess', case: { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, canAssign: boolean, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState }, assignee: { id: string, name: string, roleLabel: string } | null } }
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
     | { __typename: 'NotAllowedError', code: string, message: string }
     | { __typename: 'NotFoundError', code: string, message: string }
@@ -766,7 +766,7 @@ export type StaffCaseReviewMutationVariables = Exact<{
 
 export type StaffCaseReviewMutation = { caseReview:
     | { __typename: 'AuthError', code: string, message: string }
-    | { __typename: 'CaseSuccess', case: { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState } } }
+    | { __typename: 'CaseSuccess', case: { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, canAssign: boolean, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState }, assignee: { id: string, name: string, roleLabel: string } | null } }
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
     | { __typename: 'NotAllowedError', code: string, message: string }
     | { __typename: 'NotFoundError', code: string, message: string }
@@ -784,7 +784,7 @@ export type StaffCaseApproveMutationVariables = Exact<{
 
 export type StaffCaseApproveMutation = { caseApprove:
     | { __typename: 'AuthError', code: string, message: string }
-    | { __typename: 'CaseSuccess', case: { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState } } }
+    | { __typename: 'CaseSuccess', case: { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, canAssign: boolean, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState }, assignee: { id: string, name: string, roleLabel: string } | null } }
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
     | { __typename: 'NotAllowedError', code: string, message: string }
     | { __typename: 'NotFoundError', code: string, message: string }
@@ -800,7 +800,7 @@ export type StaffCaseRejectMutationVariables = Exact<{
 
 export type StaffCaseRejectMutation = { caseReject:
     | { __typename: 'AuthError', code: string, message: string }
-    | { __typename: 'CaseSuccess', case: { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState } } }
+    | { __typename: 'CaseSuccess', case: { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, canAssign: boolean, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState }, assignee: { id: string, name: string, roleLabel: string } | null } }
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
     | { __typename: 'NotAllowedError', code: string, message: string }
     | { __typename: 'NotFoundError', code: string, message: string }
@@ -816,7 +816,7 @@ export type StaffCasePayStartMutationVariables = Exact<{
 
 export type StaffCasePayStartMutation = { casePayStart:
     | { __typename: 'AuthError', code: string, message: string }
-    | { __typename: 'CaseSuccess', case: { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState } } }
+    | { __typename: 'CaseSuccess', case: { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, canAssign: boolean, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState }, assignee: { id: string, name: string, roleLabel: string } | null } }
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
     | { __typename: 'NotAllowedError', code: string, message: string }
     | { __typename: 'NotFoundError', code: string, message: string }
@@ -832,7 +832,7 @@ export type StaffCaseCloseMutationVariables = Exact<{
 
 export type StaffCaseCloseMutation = { caseClose:
     | { __typename: 'AuthError', code: string, message: string }
-    | { __typename: 'CaseSuccess', case: { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState } } }
+    | { __typename: 'CaseSuccess', case: { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, canAssign: boolean, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState }, assignee: { id: string, name: string, roleLabel: string } | null } }
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
     | { __typename: 'NotAllowedError', code: string, message: string }
     | { __typename: 'NotFoundError', code: string, message: string }
@@ -848,7 +848,7 @@ export type StaffCaseExtendMutationVariables = Exact<{
 
 export type StaffCaseExtendMutation = { caseExtend:
     | { __typename: 'AuthError', code: string, message: string }
-    | { __typename: 'CaseSuccess', case: { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState } } }
+    | { __typename: 'CaseSuccess', case: { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, canAssign: boolean, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState }, assignee: { id: string, name: string, roleLabel: string } | null } }
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
     | { __typename: 'NotAllowedError', code: string, message: string }
     | { __typename: 'NotFoundError', code: string, message: string }
@@ -864,7 +864,7 @@ export type StaffCaseWithdrawMutationVariables = Exact<{
 
 export type StaffCaseWithdrawMutation = { caseWithdraw:
     | { __typename: 'AuthError', code: string, message: string }
-    | { __typename: 'CaseSuccess', case: { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState } } }
+    | { __typename: 'CaseSuccess', case: { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, canAssign: boolean, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState }, assignee: { id: string, name: string, roleLabel: string } | null } }
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
     | { __typename: 'NotAllowedError', code: string, message: string }
     | { __typename: 'NotFoundError', code: string, message: string }
@@ -880,7 +880,7 @@ export type StaffCaseResubmitMutationVariables = Exact<{
 
 export type StaffCaseResubmitMutation = { caseResubmit:
     | { __typename: 'AuthError', code: string, message: string }
-    | { __typename: 'CaseSuccess', case: { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState } } }
+    | { __typename: 'CaseSuccess', case: { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, canAssign: boolean, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState }, assignee: { id: string, name: string, roleLabel: string } | null } }
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
     | { __typename: 'NotAllowedError', code: string, message: string }
     | { __typename: 'NotFoundError', code: string, message: string }
@@ -901,7 +901,63 @@ export type StaffCaseCommentMutationVariables = Exact<{
 
 export type StaffCaseCommentMutation = { caseComment:
     | { __typename: 'AuthError', code: string, message: string }
-    | { __typename: 'CaseSuccess', case: { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState } } }
+    | { __typename: 'CaseSuccess', case: { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, canAssign: boolean, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState }, assignee: { id: string, name: string, roleLabel: string } | null } }
+    | { __typename: 'ConflictError', field: string | null, code: string, message: string }
+    | { __typename: 'NotAllowedError', code: string, message: string }
+    | { __typename: 'NotFoundError', code: string, message: string }
+    | { __typename: 'RateLimitedError', code: string, message: string }
+    | { __typename: 'ValidationError', field: string | null, code: string, message: string }
+   };
+
+export type SupervisionBoardRowFragment = { key: string, label: string, warning: number, overdue: number };
+
+export type SupervisionClockBoardQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SupervisionClockBoardQuery = { caseClockBoard: { byTownship: Array<{ key: string, label: string, warning: number, overdue: number }>, byItem: Array<{ key: string, label: string, warning: number, overdue: number }>, byStage: Array<{ key: string, label: string, warning: number, overdue: number }> } };
+
+export type SupervisionSyncFieldsFragment = { caseId: string, requestId: string, reference: string | null, state: string, attempts: number, lastError: string | null, createdAt: string, pushedAt: string | null, lastCheckedAt: string | null };
+
+export type SupervisionProvinceSyncsQueryVariables = Exact<{
+  states?: Array<string> | string | null | undefined;
+  first: number;
+}>;
+
+
+export type SupervisionProvinceSyncsQuery = { provinceSyncs: Array<{ caseId: string, requestId: string, reference: string | null, state: string, attempts: number, lastError: string | null, createdAt: string, pushedAt: string | null, lastCheckedAt: string | null }> };
+
+export type SupervisionProvinceSyncRetryMutationVariables = Exact<{
+  caseId: string | number;
+}>;
+
+
+export type SupervisionProvinceSyncRetryMutation = { provinceSyncRetry:
+    | { __typename: 'AuthError', code: string, message: string }
+    | { __typename: 'ConflictError', code: string, message: string }
+    | { __typename: 'NotAllowedError', code: string, message: string }
+    | { __typename: 'NotFoundError', code: string, message: string }
+    | { __typename: 'ProvinceSyncSuccess', sync: { caseId: string, requestId: string, reference: string | null, state: string, attempts: number, lastError: string | null, createdAt: string, pushedAt: string | null, lastCheckedAt: string | null } }
+    | { __typename: 'RateLimitedError', code: string, message: string }
+    | { __typename: 'ValidationError', code: string, message: string }
+   };
+
+export type SupervisionCaseAssigneesQueryVariables = Exact<{
+  caseId: string | number;
+}>;
+
+
+export type SupervisionCaseAssigneesQuery = { caseAssignees: Array<{ id: string, name: string, roleLabel: string, regionCode: string }> };
+
+export type SupervisionCaseAssignMutationVariables = Exact<{
+  caseId: string | number;
+  assigneeId: string | number;
+  reason: string;
+}>;
+
+
+export type SupervisionCaseAssignMutation = { caseAssign:
+    | { __typename: 'AuthError', code: string, message: string }
+    | { __typename: 'CaseSuccess', case: { acceptedAt: string | null, decidedAt: string | null, closedAt: string | null, noticeUntil: string | null, amount: string | null, startMonth: string | null, decisionReason: string | null, extended: boolean, form: any, availableActions: Array<string>, investigation: any, verification: any, canAssign: boolean, id: string, number: string, status: CaseStatus, submittedAt: string, channel: Channel, emergency: boolean, regionCode: string, lastSeq: number, proxyByName: string | null, item: { code: string, name: string, shortName: string, route: Array<string>, payment: string | null, noticeDays: number, form: any, materials: Array<{ code: string, name: string, required: boolean, hint: string }> }, applicant: { id: string, name: string, idNumber: string, birthDate: string, sex: string, phone: string | null, address: string, claimed: boolean, bankName: string | null, bankAccount: string | null, region: { code: string, name: string } | null, members: Array<{ id: string, name: string, relation: string, idNumber: string, birthDate: string, sex: string, monthlyIncome: string, health: string, disability: string }> }, events: Array<{ seq: number, action: string, actionLabel: string, fromStatus: CaseStatus | null, toStatus: CaseStatus, actorName: string, actorRole: string, actorRoleLabel: string, comment: string, public: boolean, createdAt: string, requestedMaterials: Array<string>, data: any }>, materials: Array<{ id: string, kind: string, contentType: string, size: number, width: number | null, height: number | null, createdAt: string, url: string }>, plannedSteps: Array<{ stage: string, label: string, state: string, dueAt: string | null }>, provinceSync: { state: string, reference: string | null, attempts: number, lastError: string | null } | null, clock: { dueAt: string | null, caseDueAt: string | null, state: ClockState }, assignee: { id: string, name: string, roleLabel: string } | null } }
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
     | { __typename: 'NotAllowedError', code: string, message: string }
     | { __typename: 'NotFoundError', code: string, message: string }
@@ -1281,6 +1337,11 @@ export const StaffCaseRowFieldsFragmentDoc = new TypedDocumentString(`
     caseDueAt
     state
   }
+  assignee {
+    id
+    name
+    roleLabel
+  }
 }
     `, {"fragmentName":"StaffCaseRowFields"}) as unknown as TypedDocumentString<StaffCaseRowFieldsFragment, unknown>;
 export const StaffEventFieldsFragmentDoc = new TypedDocumentString(`
@@ -1382,6 +1443,7 @@ export const StaffCaseFieldsFragmentDoc = new TypedDocumentString(`
     attempts
     lastError
   }
+  canAssign
 }
     fragment StaffCaseRowFields on Case {
   id
@@ -1407,6 +1469,11 @@ export const StaffCaseFieldsFragmentDoc = new TypedDocumentString(`
     caseDueAt
     state
   }
+  assignee {
+    id
+    name
+    roleLabel
+  }
 }
 fragment StaffEventFields on CaseEvent {
   seq
@@ -1423,6 +1490,27 @@ fragment StaffEventFields on CaseEvent {
   requestedMaterials
   data
 }`, {"fragmentName":"StaffCaseFields"}) as unknown as TypedDocumentString<StaffCaseFieldsFragment, unknown>;
+export const SupervisionBoardRowFragmentDoc = new TypedDocumentString(`
+    fragment SupervisionBoardRow on ClockBoardRow {
+  key
+  label
+  warning
+  overdue
+}
+    `, {"fragmentName":"SupervisionBoardRow"}) as unknown as TypedDocumentString<SupervisionBoardRowFragment, unknown>;
+export const SupervisionSyncFieldsFragmentDoc = new TypedDocumentString(`
+    fragment SupervisionSyncFields on ProvinceSync {
+  caseId
+  requestId
+  reference
+  state
+  attempts
+  lastError
+  createdAt
+  pushedAt
+  lastCheckedAt
+}
+    `, {"fragmentName":"SupervisionSyncFields"}) as unknown as TypedDocumentString<SupervisionSyncFieldsFragment, unknown>;
 export const AuthCodeRequestDocument = new TypedDocumentString(`
     mutation AuthCodeRequest($phone: String!) {
   authCodeRequest(phone: $phone) {
@@ -3104,6 +3192,11 @@ export const StaffCasesDocument = new TypedDocumentString(`
     caseDueAt
     state
   }
+  assignee {
+    id
+    name
+    roleLabel
+  }
 }`) as unknown as TypedDocumentString<StaffCasesQuery, StaffCasesQueryVariables>;
 export const StaffCaseDocument = new TypedDocumentString(`
     query StaffCase($id: ID!) {
@@ -3134,6 +3227,11 @@ export const StaffCaseDocument = new TypedDocumentString(`
     dueAt
     caseDueAt
     state
+  }
+  assignee {
+    id
+    name
+    roleLabel
   }
 }
 fragment StaffEventFields on CaseEvent {
@@ -3232,6 +3330,7 @@ fragment StaffCaseFields on Case {
     attempts
     lastError
   }
+  canAssign
 }`) as unknown as TypedDocumentString<StaffCaseQuery, StaffCaseQueryVariables>;
 export const StaffPasswordChangeDocument = new TypedDocumentString(`
     mutation StaffPasswordChange($oldPassword: String!, $newPassword: String!) {
@@ -3292,6 +3391,11 @@ export const StaffCaseAcceptDocument = new TypedDocumentString(`
     caseDueAt
     state
   }
+  assignee {
+    id
+    name
+    roleLabel
+  }
 }
 fragment StaffEventFields on CaseEvent {
   seq
@@ -3389,6 +3493,7 @@ fragment StaffCaseFields on Case {
     attempts
     lastError
   }
+  canAssign
 }`) as unknown as TypedDocumentString<StaffCaseAcceptMutation, StaffCaseAcceptMutationVariables>;
 export const StaffCaseReturnDocument = new TypedDocumentString(`
     mutation StaffCaseReturn($caseId: ID!, $reason: String!, $missingMaterials: [String!]) {
@@ -3439,6 +3544,11 @@ export const StaffCaseReturnDocument = new TypedDocumentString(`
     caseDueAt
     state
   }
+  assignee {
+    id
+    name
+    roleLabel
+  }
 }
 fragment StaffEventFields on CaseEvent {
   seq
@@ -3536,6 +3646,7 @@ fragment StaffCaseFields on Case {
     attempts
     lastError
   }
+  canAssign
 }`) as unknown as TypedDocumentString<StaffCaseReturnMutation, StaffCaseReturnMutationVariables>;
 export const StaffCaseRefuseDocument = new TypedDocumentString(`
     mutation StaffCaseRefuse($caseId: ID!, $reason: String!) {
@@ -3582,6 +3693,11 @@ export const StaffCaseRefuseDocument = new TypedDocumentString(`
     caseDueAt
     state
   }
+  assignee {
+    id
+    name
+    roleLabel
+  }
 }
 fragment StaffEventFields on CaseEvent {
   seq
@@ -3679,6 +3795,7 @@ fragment StaffCaseFields on Case {
     attempts
     lastError
   }
+  canAssign
 }`) as unknown as TypedDocumentString<StaffCaseRefuseMutation, StaffCaseRefuseMutationVariables>;
 export const StaffCaseVerifyDocument = new TypedDocumentString(`
     mutation StaffCaseVerify($caseId: ID!, $input: VerificationInput!) {
@@ -3725,6 +3842,11 @@ export const StaffCaseVerifyDocument = new TypedDocumentString(`
     caseDueAt
     state
   }
+  assignee {
+    id
+    name
+    roleLabel
+  }
 }
 fragment StaffEventFields on CaseEvent {
   seq
@@ -3822,6 +3944,7 @@ fragment StaffCaseFields on Case {
     attempts
     lastError
   }
+  canAssign
 }`) as unknown as TypedDocumentString<StaffCaseVerifyMutation, StaffCaseVerifyMutationVariables>;
 export const StaffCaseReviewDocument = new TypedDocumentString(`
     mutation StaffCaseReview($caseId: ID!, $opinion: String!) {
@@ -3868,6 +3991,11 @@ export const StaffCaseReviewDocument = new TypedDocumentString(`
     caseDueAt
     state
   }
+  assignee {
+    id
+    name
+    roleLabel
+  }
 }
 fragment StaffEventFields on CaseEvent {
   seq
@@ -3965,6 +4093,7 @@ fragment StaffCaseFields on Case {
     attempts
     lastError
   }
+  canAssign
 }`) as unknown as TypedDocumentString<StaffCaseReviewMutation, StaffCaseReviewMutationVariables>;
 export const StaffCaseApproveDocument = new TypedDocumentString(`
     mutation StaffCaseApprove($caseId: ID!, $amount: Decimal!, $startMonth: String!, $comment: String!) {
@@ -4016,6 +4145,11 @@ export const StaffCaseApproveDocument = new TypedDocumentString(`
     caseDueAt
     state
   }
+  assignee {
+    id
+    name
+    roleLabel
+  }
 }
 fragment StaffEventFields on CaseEvent {
   seq
@@ -4113,6 +4247,7 @@ fragment StaffCaseFields on Case {
     attempts
     lastError
   }
+  canAssign
 }`) as unknown as TypedDocumentString<StaffCaseApproveMutation, StaffCaseApproveMutationVariables>;
 export const StaffCaseRejectDocument = new TypedDocumentString(`
     mutation StaffCaseReject($caseId: ID!, $reason: String!) {
@@ -4159,6 +4294,11 @@ export const StaffCaseRejectDocument = new TypedDocumentString(`
     caseDueAt
     state
   }
+  assignee {
+    id
+    name
+    roleLabel
+  }
 }
 fragment StaffEventFields on CaseEvent {
   seq
@@ -4256,6 +4396,7 @@ fragment StaffCaseFields on Case {
     attempts
     lastError
   }
+  canAssign
 }`) as unknown as TypedDocumentString<StaffCaseRejectMutation, StaffCaseRejectMutationVariables>;
 export const StaffCasePayStartDocument = new TypedDocumentString(`
     mutation StaffCasePayStart($caseId: ID!, $comment: String!) {
@@ -4302,6 +4443,11 @@ export const StaffCasePayStartDocument = new TypedDocumentString(`
     caseDueAt
     state
   }
+  assignee {
+    id
+    name
+    roleLabel
+  }
 }
 fragment StaffEventFields on CaseEvent {
   seq
@@ -4399,6 +4545,7 @@ fragment StaffCaseFields on Case {
     attempts
     lastError
   }
+  canAssign
 }`) as unknown as TypedDocumentString<StaffCasePayStartMutation, StaffCasePayStartMutationVariables>;
 export const StaffCaseCloseDocument = new TypedDocumentString(`
     mutation StaffCaseClose($caseId: ID!, $comment: String!) {
@@ -4445,6 +4592,11 @@ export const StaffCaseCloseDocument = new TypedDocumentString(`
     caseDueAt
     state
   }
+  assignee {
+    id
+    name
+    roleLabel
+  }
 }
 fragment StaffEventFields on CaseEvent {
   seq
@@ -4542,6 +4694,7 @@ fragment StaffCaseFields on Case {
     attempts
     lastError
   }
+  canAssign
 }`) as unknown as TypedDocumentString<StaffCaseCloseMutation, StaffCaseCloseMutationVariables>;
 export const StaffCaseExtendDocument = new TypedDocumentString(`
     mutation StaffCaseExtend($caseId: ID!, $reason: String!) {
@@ -4588,6 +4741,11 @@ export const StaffCaseExtendDocument = new TypedDocumentString(`
     caseDueAt
     state
   }
+  assignee {
+    id
+    name
+    roleLabel
+  }
 }
 fragment StaffEventFields on CaseEvent {
   seq
@@ -4685,6 +4843,7 @@ fragment StaffCaseFields on Case {
     attempts
     lastError
   }
+  canAssign
 }`) as unknown as TypedDocumentString<StaffCaseExtendMutation, StaffCaseExtendMutationVariables>;
 export const StaffCaseWithdrawDocument = new TypedDocumentString(`
     mutation StaffCaseWithdraw($caseId: ID!, $comment: String!) {
@@ -4731,6 +4890,11 @@ export const StaffCaseWithdrawDocument = new TypedDocumentString(`
     caseDueAt
     state
   }
+  assignee {
+    id
+    name
+    roleLabel
+  }
 }
 fragment StaffEventFields on CaseEvent {
   seq
@@ -4828,6 +4992,7 @@ fragment StaffCaseFields on Case {
     attempts
     lastError
   }
+  canAssign
 }`) as unknown as TypedDocumentString<StaffCaseWithdrawMutation, StaffCaseWithdrawMutationVariables>;
 export const StaffCaseResubmitDocument = new TypedDocumentString(`
     mutation StaffCaseResubmit($caseId: ID!, $comment: String!) {
@@ -4874,6 +5039,11 @@ export const StaffCaseResubmitDocument = new TypedDocumentString(`
     caseDueAt
     state
   }
+  assignee {
+    id
+    name
+    roleLabel
+  }
 }
 fragment StaffEventFields on CaseEvent {
   seq
@@ -4971,6 +5141,7 @@ fragment StaffCaseFields on Case {
     attempts
     lastError
   }
+  canAssign
 }`) as unknown as TypedDocumentString<StaffCaseResubmitMutation, StaffCaseResubmitMutationVariables>;
 export const StaffWorkQueueDocument = new TypedDocumentString(`
     subscription StaffWorkQueue {
@@ -5030,6 +5201,11 @@ export const StaffCaseCommentDocument = new TypedDocumentString(`
     caseDueAt
     state
   }
+  assignee {
+    id
+    name
+    roleLabel
+  }
 }
 fragment StaffEventFields on CaseEvent {
   seq
@@ -5127,4 +5303,227 @@ fragment StaffCaseFields on Case {
     attempts
     lastError
   }
+  canAssign
 }`) as unknown as TypedDocumentString<StaffCaseCommentMutation, StaffCaseCommentMutationVariables>;
+export const SupervisionClockBoardDocument = new TypedDocumentString(`
+    query SupervisionClockBoard {
+  caseClockBoard {
+    byTownship {
+      ...SupervisionBoardRow
+    }
+    byItem {
+      ...SupervisionBoardRow
+    }
+    byStage {
+      ...SupervisionBoardRow
+    }
+  }
+}
+    fragment SupervisionBoardRow on ClockBoardRow {
+  key
+  label
+  warning
+  overdue
+}`) as unknown as TypedDocumentString<SupervisionClockBoardQuery, SupervisionClockBoardQueryVariables>;
+export const SupervisionProvinceSyncsDocument = new TypedDocumentString(`
+    query SupervisionProvinceSyncs($states: [String!], $first: Int!) {
+  provinceSyncs(states: $states, first: $first) {
+    ...SupervisionSyncFields
+  }
+}
+    fragment SupervisionSyncFields on ProvinceSync {
+  caseId
+  requestId
+  reference
+  state
+  attempts
+  lastError
+  createdAt
+  pushedAt
+  lastCheckedAt
+}`) as unknown as TypedDocumentString<SupervisionProvinceSyncsQuery, SupervisionProvinceSyncsQueryVariables>;
+export const SupervisionProvinceSyncRetryDocument = new TypedDocumentString(`
+    mutation SupervisionProvinceSyncRetry($caseId: ID!) {
+  provinceSyncRetry(caseId: $caseId) {
+    __typename
+    ... on ProvinceSyncSuccess {
+      sync {
+        ...SupervisionSyncFields
+      }
+    }
+    ... on Error {
+      code
+      message
+    }
+  }
+}
+    fragment SupervisionSyncFields on ProvinceSync {
+  caseId
+  requestId
+  reference
+  state
+  attempts
+  lastError
+  createdAt
+  pushedAt
+  lastCheckedAt
+}`) as unknown as TypedDocumentString<SupervisionProvinceSyncRetryMutation, SupervisionProvinceSyncRetryMutationVariables>;
+export const SupervisionCaseAssigneesDocument = new TypedDocumentString(`
+    query SupervisionCaseAssignees($caseId: ID!) {
+  caseAssignees(caseId: $caseId) {
+    id
+    name
+    roleLabel
+    regionCode
+  }
+}
+    `) as unknown as TypedDocumentString<SupervisionCaseAssigneesQuery, SupervisionCaseAssigneesQueryVariables>;
+export const SupervisionCaseAssignDocument = new TypedDocumentString(`
+    mutation SupervisionCaseAssign($caseId: ID!, $assigneeId: ID!, $reason: String!) {
+  caseAssign(caseId: $caseId, assigneeId: $assigneeId, reason: $reason) {
+    __typename
+    ... on CaseSuccess {
+      case {
+        ...StaffCaseFields
+      }
+    }
+    ... on ValidationError {
+      field
+    }
+    ... on ConflictError {
+      field
+    }
+    ... on Error {
+      code
+      message
+    }
+  }
+}
+    fragment StaffCaseRowFields on Case {
+  id
+  number
+  status
+  submittedAt
+  channel
+  emergency
+  regionCode
+  lastSeq
+  proxyByName
+  item {
+    code
+    name
+    shortName
+  }
+  applicant {
+    id
+    name
+  }
+  clock {
+    dueAt
+    caseDueAt
+    state
+  }
+  assignee {
+    id
+    name
+    roleLabel
+  }
+}
+fragment StaffEventFields on CaseEvent {
+  seq
+  action
+  actionLabel
+  fromStatus
+  toStatus
+  actorName
+  actorRole
+  actorRoleLabel
+  comment
+  public
+  createdAt
+  requestedMaterials
+  data
+}
+fragment StaffCaseFields on Case {
+  ...StaffCaseRowFields
+  acceptedAt
+  decidedAt
+  closedAt
+  noticeUntil
+  amount
+  startMonth
+  decisionReason
+  extended
+  form
+  availableActions
+  investigation
+  verification
+  item {
+    code
+    name
+    shortName
+    route
+    payment
+    noticeDays
+    form
+    materials {
+      code
+      name
+      required
+      hint
+    }
+  }
+  applicant {
+    id
+    name
+    idNumber
+    birthDate
+    sex
+    phone
+    address
+    claimed
+    bankName
+    bankAccount
+    region {
+      code
+      name
+    }
+    members {
+      id
+      name
+      relation
+      idNumber
+      birthDate
+      sex
+      monthlyIncome
+      health
+      disability
+    }
+  }
+  events {
+    ...StaffEventFields
+  }
+  materials {
+    id
+    kind
+    contentType
+    size
+    width
+    height
+    createdAt
+    url
+  }
+  plannedSteps {
+    stage
+    label
+    state
+    dueAt
+  }
+  provinceSync {
+    state
+    reference
+    attempts
+    lastError
+  }
+  canAssign
+}`) as unknown as TypedDocumentString<SupervisionCaseAssignMutation, SupervisionCaseAssignMutationVariables>;

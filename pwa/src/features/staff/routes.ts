@@ -3,6 +3,7 @@
 import type { NavigationGuard, RouteRecordRaw } from 'vue-router'
 import { useSessionStore } from '@/features/accounts/session'
 import { fieldRoutes } from './field/routes'
+import { supervisionRoutes } from './supervision/routes'
 
 const passwordFirst: NavigationGuard = (to) => {
   const session = useSessionStore()
@@ -50,5 +51,6 @@ export const staffRoutes: RouteRecordRaw[] = [
       meta: { staff: true, messages: ['staff'] },
     },
     ...fieldRoutes,
+    ...supervisionRoutes,
   ] as RouteRecordRaw[]).map(guarded),
 ]
