@@ -110,8 +110,30 @@ def serve() -> None:
     configure_logging(json_lines=True, level=logging.WARNING)
     app = create_app(settings)
     app.router.routes.insert(0, Route("/bench/cases", hand_written, methods=["GET"]))  # before the PWA's catch-all
+    app.router.routes.insert(0, Route("/bench/profile", profile_switch, methods=["POST"]))
     uvicorn.run(SqlCount(app), host="127.0.0.1", port=int(os.environ["PORT"]), log_level="warning",
                 log_config=None, access_log=False, lifespan="on")
+
+
+_profiler = None
+
+
+async def profile_switch(request):
+    """POST /bench/profile?to=on|FILE: cProfile this process from now on, or stop and write the stats to FILE."""
+    import cProfile
+
+    from starlette.responses import PlainTextResponse
+
+    global _profiler
+    to = request.query_params["to"]
+    if to == "on":
+        _profiler = cProfile.Profile()
+        _profiler.enable()
+    elif _profiler is not None:
+        _profiler.disable()
+        _profiler.dump_stats(to)
+        _profiler = None
+    return PlainTextResponse("ok")
 
 
 # The statements `cases.service.page` and the DataLoaders issue for this query (the same text Tortoise sends;
@@ -258,7 +280,19 @@ async def check(http, token: str, show_sql: bool) -> dict:
                 raise RuntimeError(f"the bodies differ, first at edge {i}:\nGraphQL      {json.dumps(a)[:800]}\n"
                                    f"hand-written {json.dumps(b)[:800]}")
         raise RuntimeError(f"the bodies differ:\n{json.dumps(gb)[:600]}\n{json.dumps(wb)[:600]}")
-    return {"sql": sql, "bytes": len(g.content), "bytes_hand": len(w.content)}
+    texts = {name: sorted(_statement_key(st) for st in statements) for name, statements in sql.items()}
+    return {"sql": sql, "same_sql": texts["GraphQL"] == texts["hand-written"], "bytes": len(g.content),
+            "bytes_hand": len(w.content)}
+
+
+def _statement_key(statement: str) -> str:
+    """A statement without its parameters and with its SELECT list sorted: Tortoise's column order follows a set
+    (it changes between processes), and the DataLoaders run in whatever order their fields complete."""
+    text = statement.split(": [", 1)[0]
+    if text.startswith("SELECT ") and " FROM " in text:
+        columns, rest = text[7:].split(" FROM ", 1)
+        text = "SELECT " + ",".join(sorted(columns.split(","))) + " FROM " + rest
+    return text
 
 
 async def measure(http, token: str, path: str, clients: int, seconds: float) -> dict:
@@ -315,7 +349,13 @@ async def drive(args, topo: h.Topology, url: str, server_pid: int) -> dict:
             for path in ("graphql", "hand") if r % 2 == 0 else ("hand", "graphql"):
                 before = topo.cpu_snapshot()
                 server_before = h.cpu_seconds(server_pid)
+                if args.profile:
+                    await http.post("/bench/profile", params={"to": "on"})
                 m = await measure(http, token, path, args.clients, args.seconds)
+                if args.profile:
+                    out = topo.tmp / f"profile-{path}-round{r + 1}.pstats"
+                    await http.post("/bench/profile", params={"to": str(out)})
+                    figures.setdefault("profiles", []).append(out)
                 m["server_cpu"] = h.cpu_seconds(server_pid) - server_before
                 m["cpu_all"] = h.cpu_delta(before, topo.cpu_snapshot(), m["elapsed"])
                 row[path] = m
@@ -355,7 +395,8 @@ def report(args, f: dict) -> bool:
         ("query", f"cases(first: {PAGE}) with item, applicant, events, materials; caller jd-cuiping (township); "
                   f"{f['bytes'] / 1024:.1f} KiB per response"),
         ("SQL per request", f"GraphQL {len(f['sql']['GraphQL'])} statements, hand-written "
-                            f"{len(f['sql']['hand-written'])}"),
+                            f"{len(f['sql']['hand-written'])}; the same statements (column and statement order aside): "
+                            f"{'yes' if f['same_sql'] else 'NO'}"),
         ("load", f"{args.clients} concurrent clients, {args.rounds} rounds × {args.seconds:.0f} s per path"),
         ("GraphQL", f"{g_rps:.1f} requests/s   " + lat("graphql")),
         ("hand-written", f"{w_rps:.1f} requests/s   " + lat("hand")),
@@ -378,6 +419,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients (default 4)")
     parser.add_argument("--seconds", type=float, default=10, help="seconds per path per round (default 10)")
     parser.add_argument("--rounds", type=int, default=2, help="rounds, alternating the order of the paths")
+    parser.add_argument("--profile", action="store_true",
+                        help="cProfile the server during each measurement; keeps the .pstats files and prints the "
+                             "top functions of the GraphQL path")
     parser.add_argument("--show-sql", action="store_true", help="print the statements each path runs")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs)")
     parser.add_argument("--quick", action="store_true", help="1 round × 4 s per path")
@@ -390,7 +434,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     args.busy_before = h.busy_now()
     h.log(f"machine {args.busy_before:.0f}% busy before the start; load average {os.getloadavg()}")
-    topo = h.Topology("gqlread", keep=args.keep)
+    topo = h.Topology("gqlread", keep=args.keep or args.profile)
     ok = False
     try:
         topo.start_stores()
@@ -401,6 +445,14 @@ def main() -> None:
         topo.wait_http(f"http://127.0.0.1:{port}", server)
         figures = asyncio.run(drive(args, topo, f"http://127.0.0.1:{port}", server.pid))
         ok = report(args, figures)
+        for path in figures.get("profiles", []):
+            print(f"profile: {path}")
+        if figures.get("profiles"):
+            import pstats
+
+            graphql = [str(p) for p in figures["profiles"] if "graphql" in p.name]
+            pstats.Stats(*graphql).sort_stats("tottime").print_stats(25)
+            pstats.Stats(*graphql).sort_stats("cumulative").print_stats(40)
     finally:
         if topo.keep:
             print(f"logs kept in {topo.logs}")
