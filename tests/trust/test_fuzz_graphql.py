@@ -6,6 +6,7 @@ the applicant only her own, which is left out of what is looked for in her respo
 from __future__ import annotations
 
 import re
+import uuid
 from collections import Counter
 from datetime import date
 
@@ -16,9 +17,11 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis.graphql import nodes
 
-from api.kit.idnumber import make_id_number
+from api.applicants.service import mask_bank
+from api.kit.idnumber import make_id_number, mask_id_number
 from tests.e2e.conftest import running_api
 from tests.e2e.support import DEMO_PHONE, XINQIAO, Server
+from tests.system.test_scaled_out import _photo
 
 EXAMPLES_PER_OPERATION = 12
 MIN_REQUESTS = 2000
@@ -29,6 +32,8 @@ schemathesis.graphql.scalar("Date", st.dates(date(1900, 1, 1), date(2100, 1, 1))
 schemathesis.graphql.scalar("DateTime", st.datetimes().map(lambda d: nodes.String(d.isoformat())))
 schemathesis.graphql.scalar("Decimal", st.one_of(st.decimals(allow_nan=False, allow_infinity=False, places=2),
                                                  st.text(max_size=8)).map(lambda d: nodes.String(str(d))))
+# IDs: mostly ones that exist (the rows are numbered from 1), so the generated look-ups find people and cases
+schemathesis.graphql.scalar("ID", st.one_of(st.integers(1, 6).map(str), st.text(max_size=6)).map(nodes.String))
 schemathesis.graphql.scalar("JSON", st.one_of(st.text(max_size=12).map(nodes.String), st.integers().map(nodes.Int),
                                               st.just(nodes.Object([]))))
 
@@ -54,13 +59,27 @@ def _forbidden(identity: str) -> list[str]:
 
 
 def _seed(server: Server) -> None:
+    """Registers the seeded people and submits a 高龄津贴 application for each, on their behalf."""
     worker = server.staff_token("cun-xinqiao")
     for name, id_number, bank in SEEDED:
         d = server.gql("mutation($i:ProfileInput!){ applicantRegister(input:$i){ __typename "
-                       "... on Error { code message } } }",
+                       "... on ApplicantSuccess { applicant { id } } ... on Error { code message } } }",
                        {"i": {"name": name, "idNumber": id_number, "address": "新桥村9组", "regionCode": XINQIAO,
                               "bankName": "四川农信", "bankAccount": bank}}, worker)
         assert d["applicantRegister"]["__typename"] == "ApplicantSuccess", d
+        applicant_id = d["applicantRegister"]["applicant"]["id"]
+        materials = []
+        for kind in ("id_card", "bank_card", "proxy_consent"):
+            r = httpx.post(f"{server.url}/api/materials", data={"kind": kind, "applicantId": applicant_id},
+                           files={"file": ("p.jpg", _photo(), "image/jpeg")},
+                           headers={"Authorization": f"Bearer {worker}"}, timeout=30)
+            assert r.status_code == 201, r.text
+            materials.append(r.json()["id"])
+        d = server.gql("mutation($i:CaseSubmitInput!){ caseSubmit(input:$i){ __typename "
+                       "... on Error { code message } } }",
+                       {"i": {"itemCode": "gaoling", "submissionKey": uuid.uuid4().hex, "applicantId": applicant_id,
+                              "materialIds": materials, "form": {}}}, worker)
+        assert d["caseSubmit"]["__typename"] == "CaseSuccess", d
 
 
 def _applicant_token(server: Server) -> str:
@@ -100,6 +119,9 @@ def test_fuzzed_graphql_requests_never_fail_with_500_nor_leak_whole_numbers(fuzz
     sent: Counter[str] = Counter()
     statuses: Counter[int] = Counter()
     answered: Counter[str] = Counter()
+    masked_seen: Counter[str] = Counter()  # responses that showed a known person's numbers, masked
+    people = [(id_number, bank) for _, id_number, bank in SEEDED] + [DEMO_OWN, DEMO_OTHER]
+    shown_masked = [m for id_number, bank in people for m in (mask_id_number(id_number), mask_bank(bank))]
     problems: list[str] = []
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) > 40, [op.label for op in operations]
@@ -119,6 +141,8 @@ def test_fuzzed_graphql_requests_never_fail_with_500_nor_leak_whole_numbers(fuzz
                 if r.status_code == 200 and r.json().get("data"):
                     answered[who] += 1  # passed validation and the limits, and reached the resolvers
                 text = r.text.upper()
+                if any(m in text for m in shown_masked):
+                    masked_seen[who] += 1
                 leaked = [n for n in forbidden[who] if n in text]
                 if leaked:
                     problems.append(f"{who} {label}: whole number {leaked[0]} in the response\n{query}")
@@ -143,11 +167,12 @@ def test_fuzzed_graphql_requests_never_fail_with_500_nor_leak_whole_numbers(fuzz
 
     total = sum(sent.values())
     print(f"\n{total} fuzzed requests over {len(operations)} operations: {dict(sent)}, statuses {dict(statuses)}, "
-          f"answered with data {dict(answered)}")
+          f"answered with data {dict(answered)}, known people shown masked {dict(masked_seen)}")
     assert problems == [], "\n\n".join(problems[:10])
     assert total >= MIN_REQUESTS
     assert min(sent.values()) >= MIN_REQUESTS // 4
     assert sum(answered.values()) >= total // 2
+    assert masked_seen["supervisor"] > 0  # the requests did reach personal data, and found it masked
 
 
 def test_the_leak_check_finds_a_whole_number_where_one_is_shown(fuzzed):
