@@ -113,6 +113,7 @@ async def test_postgres_crashing_during_a_burst_of_submissions_loses_nothing_ack
 
         people = await asyncio.gather(*(prepare(n) for n in range(SUBMITTERS * CASES_EACH)))
         acknowledged: dict[str, str] = {}  # submissionKey → case id
+        sent: dict[str, dict] = {}  # submissionKey → the variables sent with it
         failures: list[str] = []
         started = asyncio.Event()
         crashed = asyncio.Event()
@@ -121,19 +122,21 @@ async def test_postgres_crashing_during_a_burst_of_submissions_loses_nothing_ack
             key = uuid.uuid4().hex
             variables = {"i": {"itemCode": "gaoling", "submissionKey": key, "applicantId": applicant_id,
                                "materialIds": materials, "form": {}}}
+            sent[key] = variables
             for _ in range(100):  # a client that got an error tries again with the same key
                 try:
                     r = await http.post("/graphql", json={"query": SUBMIT, "variables": variables},
                                         headers={"Authorization": f"Bearer {worker}"})
                     body = r.json() if r.headers.get("content-type", "").startswith("application/json") else {}
                     payload = (body.get("data") or {}).get("caseSubmit")
-                except httpx.HTTPError as e:
-                    r, payload = None, None
+                except httpx.HTTPError as e:  # the connection dropped: whether it committed is unknown
                     failures.append(type(e).__name__)
+                    await asyncio.sleep(0.2)
+                    continue
                 if payload and payload["__typename"] == "CaseSuccess":
                     acknowledged[key] = payload["case"]["id"]
                     return
-                failures.append(f"{r.status_code if r else '-'} {payload or (r.text[:120] if r else '')}")
+                failures.append(f"{r.status_code} {payload or r.text[:120]}")
                 await asyncio.sleep(0.2)
             raise AssertionError(f"submission {key} never acknowledged: {failures[-3:]}")
 
@@ -153,10 +156,16 @@ async def test_postgres_crashing_during_a_burst_of_submissions_loses_nothing_ack
             await asyncio.to_thread(servers.pg.resume)
 
         await asyncio.gather(crash(), *(submitter(i) for i in range(SUBMITTERS)))
+        # a retry that comes after the first attempt had in fact committed finds that case again
+        again = {}
+        for key, case_id in acknowledged.items():
+            d = await _gql(http, SUBMIT, sent[key], worker)
+            again[key] = (d["caseSubmit"].get("case") or {}).get("id"), case_id
 
     print(f"\n{len(acknowledged)} submissions acknowledged; {len(failures)} failed attempts retried: "
           f"{sorted(set(f[:60] for f in failures))[:5]}")
     assert failures, "the crash did not hit the burst"
+    assert all(found == case_id for found, case_id in again.values()), again
     assert len(acknowledged) == SUBMITTERS * CASES_EACH
     ids = ",".join(acknowledged.values())
     keys = ",".join(f"'{k}'" for k in acknowledged)
