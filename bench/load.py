@@ -412,7 +412,8 @@ def report(args, f: dict) -> bool:
                  f"accepts {args.accept_rate}/s"),
         ("throughput", f"{requests} requests in {elapsed:.1f} s = {requests / elapsed:.1f}/s; "
                        f"{len(f['completed'])} applications submitted = {len(f['completed']) / elapsed:.2f}/s"),
-        ("subscribers", f"{f['delivered']}/{f['accepted']} accepted cases delivered; "
+        ("subscribers", f"{f['delivered']} accepts delivered to their subscriber ({f['accepted']} acknowledged; an "
+                        f"accept that timed out at the client may still have committed); "
                         f"{f['open_at_end']} connections open at the end, {f['closed']} closed by the server"),
     ]
     for kind in ("authCodeRequest", "authCodeSignIn", "profileSave", "upload", "caseSubmit", "caseAccept (staff)",
