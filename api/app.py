@@ -21,7 +21,7 @@ from api.graphql.schema import build_schema
 from api.graphql.websocket import GraphQLRoute
 from api.kit.broker import configure_broker
 from api.kit.crypto import configure_cipher
-from api.kit.db import close_db, init_db, unit_of_work
+from api.kit.db import UNAVAILABLE, close_db, database_unavailable, init_db, unit_of_work
 from api.kit.heap import freeze_start_up
 from api.kit.http import BodySizeLimit, NoBatching, SecurityHeaders
 from api.kit.ratelimit import configure_rate_limits
@@ -115,6 +115,10 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         request_id = current_request_id() or uuid.uuid4().hex[:16]
+        if database_unavailable(exc):
+            log.warning("database unavailable, request %s: %r", request_id, exc)
+            return JSONResponse({"error": {"code": "unavailable", "message": UNAVAILABLE, "requestId": request_id}},
+                                status_code=503, headers={"Retry-After": "2"})
         log.exception("unexpected error, request %s", request_id)
         return JSONResponse({"error": {"code": "internal_error", "message": "系统繁忙，请稍后再试",
                                        "requestId": request_id}}, status_code=500)

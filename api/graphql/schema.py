@@ -31,6 +31,7 @@ from api.cases.subscriptions import CaseSubscriptions
 from api.disbursements.mutations import DisbursementMutations
 from api.disbursements.queries import DisbursementQueries
 from api.graphql.limits import OperationGuard, without_suggestions
+from api.kit.db import UNAVAILABLE, database_unavailable
 from api.kit.errors import DomainError
 from api.kit.metrics import OperationMetrics
 from api.province.mutations import ProvinceMutations
@@ -76,6 +77,9 @@ class DomainErrorCodes(MaskErrors):
         self.mask = mask
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        if database_unavailable(error.original_error):  # down or restarting: worth sending again shortly
+            return GraphQLError(UNAVAILABLE, nodes=error.nodes, source=error.source, positions=error.positions,
+                                path=error.path, extensions={"code": "unavailable"})
         return GraphQLError(self.error_message, nodes=error.nodes, source=error.source, positions=error.positions,
                             path=error.path, extensions={"code": "internal_error"})
 

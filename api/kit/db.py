@@ -65,6 +65,26 @@ async def close_db() -> None:
     EXECUTOR_CACHE.clear()  # compiled statements are keyed by connection name, not by dialect
 
 
+UNAVAILABLE = "系统暂时不可用，请稍后重试"
+
+
+def database_unavailable(error: BaseException | None) -> bool:
+    """Whether an error, or one that caused it, means the database cannot be reached just now (down, restarting,
+    the connection dropped mid-request): the request may be sent again, so it is a 503, not a bug."""
+    import asyncpg
+
+    for _ in range(10):
+        if error is None:
+            return False
+        if isinstance(error, (ConnectionError, asyncpg.CannotConnectNowError, asyncpg.ConnectionDoesNotExistError,
+                              asyncpg.ConnectionFailureError, asyncpg.AdminShutdownError)):
+            return True
+        if isinstance(error, asyncpg.InterfaceError) and "connection is closed" in str(error):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
 _after_commit: ContextVar[list[Callable[[], Awaitable[None]]] | None] = ContextVar("after_commit", default=None)
 
 

@@ -136,7 +136,10 @@ async def test_postgres_crashing_during_a_burst_of_submissions_loses_nothing_ack
                 if payload and payload["__typename"] == "CaseSuccess":
                     acknowledged[key] = payload["case"]["id"]
                     return
-                failures.append(f"{r.status_code} {payload or r.text[:120]}")
+                codes = [(e.get("extensions") or {}).get("code") for e in body.get("errors") or []]
+                failures.append(f"{r.status_code} {codes or payload or r.text[:120]}")
+                # down or restarting is said so (503, or the GraphQL error `unavailable`), never a 500
+                assert r.status_code == 503 or codes == ["unavailable"], (r.status_code, r.text[:300])
                 await asyncio.sleep(0.2)
             raise AssertionError(f"submission {key} never acknowledged: {failures[-3:]}")
 
