@@ -223,6 +223,7 @@ async def test_redis_stopping_under_live_subscriptions_keeps_mutations_working_a
 
 async def test_the_province_down_for_ten_minutes_decides_everything_once_after_it_returns(db, round_trip):  # noqa: F811
     """The outbox's own retry policy (as the workers run it); the district's clock advanced through the outage."""
+    state = random.getstate()
     random.seed(7)  # the back-off's jitter
     policy = outbox.RetryPolicy(max_attempts=get_settings().outbox_max_attempts)
     start = datetime.now(UTC) - timedelta(minutes=20)
@@ -235,14 +236,18 @@ async def test_the_province_down_for_ten_minutes_decides_everything_once_after_i
             await outbox.dispatch_once("test-worker", policy)
             minute += 1 / 12
             clock.freeze(start + timedelta(minutes=minute))
-        stats = await round_trip.stats()
-        assert stats["faults_503"] >= len(cases) * 3
-        await round_trip.faults(down_until=0)
-        returned = minute
         from api.cases.models import Case, CaseEvent
         from api.province.models import ProvinceSync
 
         ids = [c.id for c in cases]
+        stats = await round_trip.stats()
+        assert stats["faults_503"] >= len(cases) * 3
+        # still waiting, none given up on
+        assert sorted(await ProvinceSync.filter(case_id__in=ids).values_list("state", flat=True)) == (
+            ["failing"] * len(ids))
+        assert await Case.filter(id__in=ids, status="accepted").count() == len(ids)
+        await round_trip.faults(down_until=0)
+        returned = minute
         while minute < returned + 10:  # at most ten more minutes for the back-off to come round
             await outbox.dispatch_once("test-worker", policy)
             await asyncio.sleep(0.01)
@@ -264,3 +269,4 @@ async def test_the_province_down_for_ten_minutes_decides_everything_once_after_i
         assert stats["approved"] == len(ids)
     finally:
         clock.freeze(None)
+        random.setstate(state)
