@@ -201,6 +201,7 @@ class World:
         return await sign_in_staff(self.client, self.usernames[caller])
 
 
+BANK_A = "6217990000123456789"
 NAMES = {"a": "欧阳甲", "b": "司马乙", "c": "诸葛丙", "d": "上官戊"}
 
 
@@ -218,7 +219,8 @@ async def build_world(client, sms) -> World:
         w.id_numbers[n] = make_id_number(birth=date(1950 + n, 3, 4), seq=n)
         async with unit_of_work():
             a = await applicants.register(staff_actor("village_worker", region), applicants.ProfileInput(
-                name=NAMES[key], id_number=w.id_numbers[n], address="新桥村1组", region_code=region, phone=phone))
+                name=NAMES[key], id_number=w.id_numbers[n], address="新桥村1组", region_code=region, phone=phone,
+                bank_name="四川农信" if key == "a" else None, bank_account=BANK_A if key == "a" else None))
         actor = Actor(kind="applicant", role="applicant", name=NAMES[key], applicant_id=a.id, phone=phone)
         return actor, phone, phone  # signed in once the world is built (building it moves the clock)
 
@@ -276,6 +278,11 @@ async def build_world(client, sms) -> World:
             hidden |= {w.numbers["read"], NAMES["a"]}
         if caller == "analyst":
             hidden |= {NAMES["a"], NAMES["c"], NAMES["d"]}
+        # whole ID and bank numbers only to the person and the roles that need them (inside the region)
+        if caller not in (OWNER, "village_worker", "township_officer", "verifier", "approver"):
+            hidden.add(w.id_numbers[1])
+        if caller not in (OWNER, "finance", "approver"):
+            hidden.add(BANK_A)
         w.foreign_markers[caller] = hidden
     return w
 
@@ -336,11 +343,11 @@ CALLS: dict[str, Call] = {
     "region": q(f'region(code: "{XINQIAO}") {{ code }}'),
     "aidItems": q("aidItems { code }"),
     "aidItem": q('aidItem(code: "dibao") { code }'),
-    "applicants": q("applicants(first: 100) { id name }"),
-    "applicant": q('applicant(id: "{applicant_a.applicant_id}") { id name }'),
-    "cases": q("cases(first: 100) { edges { node { id number applicant { name } } } }"),
+    "applicants": q("applicants(first: 100) { id name idNumber bankAccount }"),
+    "applicant": q('applicant(id: "{applicant_a.applicant_id}") { id name idNumber bankAccount }'),
+    "cases": q("cases(first: 100) { edges { node { id number applicant { name idNumber bankAccount } } } }"),
     "caseCounts": q("caseCounts { __typename }"),
-    "case": q('case(id: "{cases[read]}") { id number }'),
+    "case": q('case(id: "{cases[read]}") { id number applicant { name idNumber bankAccount } }'),
     "caseClockBoard": q("caseClockBoard { __typename }"),
     "caseAssignees": q('caseAssignees(caseId: "{cases[read]}") { __typename }'),
     "provinceSyncs": q("provinceSyncs { __typename }"),
