@@ -46,10 +46,11 @@ from tests.subscriptions.client import connected, serve
 # ---- callers ---------------------------------------------------------------------------------------------------
 ANON, OWNER, OTHER = "anonymous", "owner", "other_applicant"
 OUT_VILLAGE, OUT_TOWN = "village_worker@outside", "township_officer@outside"
-CALLERS = (ANON, OWNER, OTHER, *STAFF_ROLES, OUT_VILLAGE, OUT_TOWN)
+INITIAL = "admin@initial_password"  # signed in, but must change the initial password before anything else
+CALLERS = (ANON, OWNER, OTHER, *STAFF_ROLES, OUT_VILLAGE, OUT_TOWN, INITIAL)
 OUTSIDE = frozenset({OUT_VILLAGE, OUT_TOWN})
-EVERYONE = frozenset(CALLERS)
-SIGNED_IN = EVERYONE - {ANON}
+EVERYONE = frozenset(CALLERS)  # public: the caller's state does not matter
+SIGNED_IN = EVERYONE - {ANON, INITIAL}
 APPLICANTS = frozenset({OWNER, OTHER})
 STAFF = frozenset(STAFF_ROLES) | OUTSIDE
 CASE_READERS = frozenset(STAFF_ROLES)  # every staff role reads cases inside its region
@@ -106,8 +107,8 @@ EXPECTED: dict[str, Rule] = {
     "authCodeRequest": Rule(EVERYONE),
     "authCodeSignIn": Rule(EVERYONE),
     "authStaffSignIn": Rule(EVERYONE),
-    "authSignOut": Rule(SIGNED_IN),
-    "passwordChange": Rule(STAFF),
+    "authSignOut": Rule(SIGNED_IN | {INITIAL}),
+    "passwordChange": Rule(STAFF | {INITIAL}),
     "staffCreate": Rule(only("admin")),
     "staffCreateVillageWorkers": Rule(only("admin")),
     "staffPasswordReset": Rule(only("admin")),
@@ -211,6 +212,7 @@ async def build_world(client, sms) -> World:
     for caller in [*STAFF_ROLES, OUT_VILLAGE, OUT_TOWN]:
         role, region = staff_region.get(caller, (caller, None))
         _, w.usernames[caller] = await make_staff(role, region)
+    _, w.usernames[INITIAL] = await make_staff("admin", must_change=True)
     w.victim_id, _ = await make_staff("village_worker", XINQIAO)
     w.tokens[ANON] = None
 
@@ -283,6 +285,8 @@ async def build_world(client, sms) -> World:
             hidden.add(w.id_numbers[1])
         if caller not in (OWNER, "finance", "approver"):
             hidden.add(BANK_A)
+        if caller == INITIAL:
+            hidden |= {NAMES["a"], NAMES["c"], NAMES["d"], w.numbers["far"], *near}
         w.foreign_markers[caller] = hidden
     return w
 
