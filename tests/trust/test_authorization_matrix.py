@@ -32,25 +32,29 @@ from api.kit.idnumber import make_id_number
 from api.province.models import ProvinceSync
 from api.settings import get_settings
 from tests.factories import (
+    ADMIN,
     OTHER_TOWN,
     OTHER_VILLAGE,
     XINQIAO,
+    YANBA,
     make_case,
     make_staff,
     required_material_ids,
     staff_actor,
 )
 from tests.graphql.helpers import CODE_REQUEST, gql, new_phone, sign_in_applicant, sign_in_staff
-from tests.subscriptions.client import connected, serve
+from tests.subscriptions.client import connect, connected, serve
 
 # ---- callers ---------------------------------------------------------------------------------------------------
 ANON, OWNER, OTHER = "anonymous", "owner", "other_applicant"
 OUT_VILLAGE, OUT_TOWN = "village_worker@outside", "township_officer@outside"
+NEIGHBOUR = "village_worker@neighbour"  # the next village of the same township
 INITIAL = "admin@initial_password"  # signed in, but must change the initial password before anything else
-CALLERS = (ANON, OWNER, OTHER, *STAFF_ROLES, OUT_VILLAGE, OUT_TOWN, INITIAL)
-OUTSIDE = frozenset({OUT_VILLAGE, OUT_TOWN})
+DISABLED = "approver@disabled"  # signed in, then the account was disabled
+CALLERS = (ANON, OWNER, OTHER, *STAFF_ROLES, OUT_VILLAGE, OUT_TOWN, NEIGHBOUR, INITIAL, DISABLED)
+OUTSIDE = frozenset({OUT_VILLAGE, OUT_TOWN, NEIGHBOUR})
 EVERYONE = frozenset(CALLERS)  # public: the caller's state does not matter
-SIGNED_IN = EVERYONE - {ANON, INITIAL}
+SIGNED_IN = EVERYONE - {ANON, INITIAL, DISABLED}
 APPLICANTS = frozenset({OWNER, OTHER})
 STAFF = frozenset(STAFF_ROLES) | OUTSIDE
 CASE_READERS = frozenset(STAFF_ROLES)  # every staff role reads cases inside its region
@@ -180,6 +184,7 @@ class World:
     sms: object
     tokens: dict[str, str] = field(default_factory=dict)
     usernames: dict[str, str] = field(default_factory=dict)
+    staff_ids: dict[str, int] = field(default_factory=dict)
     owners: dict[int, tuple[Actor, str]] = field(default_factory=dict)  # case id → (applicant, token)
     cases: dict[str, int] = field(default_factory=dict)
     numbers: dict[str, str] = field(default_factory=dict)
@@ -194,8 +199,8 @@ class World:
 
     async def fresh_token(self, caller: str) -> str | None:
         """A new session for the caller (for operations that end or alter the one they use)."""
-        if caller == ANON:
-            return None
+        if caller in (ANON, DISABLED):
+            return self.tokens[caller]
         if caller in (OWNER, OTHER):
             clock.freeze(clock.now() + timedelta(seconds=61))  # one code a minute per phone
             return await sign_in_applicant(self.client, self.sms, self.phones[caller])
@@ -208,10 +213,11 @@ NAMES = {"a": "欧阳甲", "b": "司马乙", "c": "诸葛丙", "d": "上官戊"}
 
 async def build_world(client, sms) -> World:
     w = World(client, sms)
-    staff_region = {OUT_VILLAGE: ("village_worker", OTHER_VILLAGE), OUT_TOWN: ("township_officer", OTHER_TOWN)}
-    for caller in [*STAFF_ROLES, OUT_VILLAGE, OUT_TOWN]:
+    staff_region = {OUT_VILLAGE: ("village_worker", OTHER_VILLAGE), OUT_TOWN: ("township_officer", OTHER_TOWN),
+                    NEIGHBOUR: ("village_worker", YANBA), DISABLED: ("approver", None)}
+    for caller in [*STAFF_ROLES, OUT_VILLAGE, OUT_TOWN, NEIGHBOUR, DISABLED]:
         role, region = staff_region.get(caller, (caller, None))
-        _, w.usernames[caller] = await make_staff(role, region)
+        w.staff_ids[caller], w.usernames[caller] = await make_staff(role, region)
     _, w.usernames[INITIAL] = await make_staff("admin", must_change=True)
     w.victim_id, _ = await make_staff("village_worker", XINQIAO)
     w.tokens[ANON] = None
@@ -262,6 +268,8 @@ async def build_world(client, sms) -> World:
     # sessions last, at the clock the cases left: the walk through the notice period moved it on
     for caller in w.usernames:
         w.tokens[caller] = await sign_in_staff(client, w.usernames[caller])
+    async with unit_of_work():
+        await accounts.set_disabled(ADMIN, w.staff_ids[DISABLED], True)
     w.token_a = w.tokens[OWNER] = await sign_in_applicant(client, sms, w.phones[OWNER])
     for case_id, (owner, phone) in list(w.owners.items()):
         token = w.token_a if phone == w.phones[OWNER] else await sign_in_applicant(client, sms, phone)
@@ -272,11 +280,11 @@ async def build_world(client, sms) -> World:
     near = {w.numbers[k] for k in (*needs, "sync")}
     for caller in CALLERS:
         hidden: set[str] = set()
-        if caller in (ANON, OTHER, OWNER, "village_worker", "township_officer"):
+        if caller in (ANON, OTHER, OWNER, "village_worker", "township_officer", NEIGHBOUR):
             hidden |= {w.numbers["far"], NAMES["c"]}
-        if caller in (ANON, OTHER, OWNER, OUT_VILLAGE, OUT_TOWN):
+        if caller in (ANON, OTHER, OWNER, *OUTSIDE):
             hidden |= (near - {w.numbers["read"]}) | {NAMES["d"]}
-        if caller in (ANON, OTHER, OUT_VILLAGE, OUT_TOWN):
+        if caller in (ANON, OTHER, *OUTSIDE):
             hidden |= {w.numbers["read"], NAMES["a"]}
         if caller == "analyst":
             hidden |= {NAMES["a"], NAMES["c"], NAMES["d"]}
@@ -285,7 +293,7 @@ async def build_world(client, sms) -> World:
             hidden.add(w.id_numbers[1])
         if caller not in (OWNER, "finance", "approver"):
             hidden.add(BANK_A)
-        if caller == INITIAL:
+        if caller in (INITIAL, DISABLED):
             hidden |= {NAMES["a"], NAMES["c"], NAMES["d"], w.numbers["far"], *near}
         w.foreign_markers[caller] = hidden
     return w
@@ -528,6 +536,14 @@ async def test_authorization_matrix(make_client, sms, monkeypatch):
         async with serve(app) as server:
             for caller in CALLERS:
                 token = w.token_a if caller == OWNER else w.tokens[caller]
+                if caller == DISABLED:
+                    # a revoked session may not even open the connection: 4403 before any operation
+                    async with connect(server, {"token": token}) as ws:
+                        code, _ = await ws.closed()
+                    cells += 2
+                    assert code == 4403, code
+                    assert not any(caller in EXPECTED[name].may for name in SUBSCRIPTIONS)
+                    continue
                 async with connected(server, token) as ws:
                     for name, document, variables in (
                             ("caseProgress", "subscription($id: ID!) { caseProgress(caseId: $id) { seq } }",
