@@ -13,6 +13,8 @@ async def all_items(enabled_only: bool) -> list[AidItem]:
 
 
 async def by_code(code: str) -> AidItem | None:
+    if len(code) > 32:  # no item has a longer code; the ORM would refuse the look-up with a crash
+        return None
     return await AidItem.get_or_none(code=code)
 
 

@@ -206,3 +206,17 @@ def test_a_region_code_longer_than_any_region_is_not_found_rather_than_a_crash(f
                           "address": "新桥村1组", "regionCode": long_code}}, worker)
     assert d["applicantRegister"]["__typename"] != "ApplicantSuccess", d
     assert d["applicantRegister"]["code"], d
+
+
+def test_an_item_code_too_long_to_exist_and_an_unknown_sync_state_are_typed_errors_rather_than_crashes(fuzzed):
+    """Found by the fuzzing: aidItem(code) over 32 characters and provinceSyncs(states) over 16 crashed in the ORM."""
+    d = fuzzed.gql("query($c:String!){ aidItem(code:$c){ code } }", {"c": "g" * 40})
+    assert d == {"aidItem": None}
+    supervisor = fuzzed.staff_token("ducha")
+    r = httpx.post(f"{fuzzed.url}/graphql", timeout=30, headers={"Authorization": f"Bearer {supervisor}"}, json={
+        "query": "query($s:[String!]){ provinceSyncs(states:$s){ state } }", "variables": {"s": ["x" * 20, "dead"]}})
+    errors = r.json()["errors"]
+    assert [e["extensions"]["code"] for e in errors] == ["state_invalid"], errors
+    assert "未知的同步状态" in errors[0]["message"]
+    d = fuzzed.gql("query($s:[String!]){ provinceSyncs(states:$s){ state } }", {"s": ["dead", "failing"]}, supervisor)
+    assert d == {"provinceSyncs": []}
