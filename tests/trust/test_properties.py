@@ -71,7 +71,7 @@ def id_numbers(draw) -> str:
 
 
 @given(id_numbers())
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, database=None)
 def test_valid_numbers_are_accepted_with_their_parts(number):
     info = parse_id_number(number, today=TODAY)
 
@@ -85,7 +85,7 @@ def test_valid_numbers_are_accepted_with_their_parts(number):
 
 
 @given(id_numbers(), st.integers(0, 17), st.sampled_from(CHARS))
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=500, deadline=None, database=None)
 def test_any_single_character_change_is_refused_with_its_reason(number, position, char):
     assume(number[position] != char)
     changed = number[:position] + char + number[position + 1:]
@@ -97,7 +97,7 @@ def test_any_single_character_change_is_refused_with_its_reason(number, position
 
 
 @given(id_numbers(), st.integers(0, 16))
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=500, deadline=None, database=None)
 def test_any_adjacent_transposition_is_refused_with_its_reason(number, position):
     assume(number[position] != number[position + 1])
     swapped = number[:position] + number[position + 1] + number[position] + number[position + 2:]
@@ -109,7 +109,7 @@ def test_any_adjacent_transposition_is_refused_with_its_reason(number, position)
 
 
 @given(id_numbers(), st.integers(0, 17), st.integers(0, 17))
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, database=None)
 def test_any_transposition_is_judged_as_the_definition_judges_it(number, i, j):
     assume(i < j and number[i] != number[j])
     swapped = list(number)
@@ -120,7 +120,7 @@ def test_any_transposition_is_judged_as_the_definition_judges_it(number, i, j):
 
 
 @given(st.text(CHARS, min_size=0, max_size=30))
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, database=None)
 def test_any_string_is_judged_as_the_definition_judges_it(text):
     got = outcome(text)
     if not text:
@@ -219,7 +219,7 @@ def backend(db):
 
 
 @given(item=st.sampled_from(sorted(PATHS)), script=steps, walk=st.integers(0, 6))
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=50, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 async def test_random_workflows_keep_every_invariant(backend, item, script, walk):
     await _fresh(backend)
     owner = await make_applicant(name="钱多多")
