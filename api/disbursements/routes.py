@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from api.disbursements import service
 from api.graphql.context import bearer_token
 from api.kit.db import unit_of_work
-from api.kit.errors import AuthError, DomainError
+from api.kit.errors import AuthError, DomainError, NotAllowedError
 
 router = APIRouter()
 STATUS = {"validation": 400, "not_allowed": 403, "not_found": 404, "conflict": 409, "auth": 401}
@@ -26,6 +26,8 @@ async def export(batch_id: int, request: Request) -> Response:
         actor = await accounts.resolve_session(bearer_token(request.headers))
         if actor is None:
             raise AuthError("请先登录", code="unauthenticated")
+        if actor.needs_password_change:
+            raise NotAllowedError("首次登录请先修改初始密码", code="password_change_required")
         async with unit_of_work():
             name, data = await service.export_xlsx(actor, batch_id)
     except DomainError as e:

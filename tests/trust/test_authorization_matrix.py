@@ -583,3 +583,37 @@ async def test_authorization_matrix(make_client, sms, monkeypatch):
 async def _codes_of(message: dict) -> list[str | None]:
     errors = message["payload"]["errors"] if message["type"] == "next" else message["payload"]
     return [(e.get("extensions") or {}).get("code") for e in errors]
+
+
+# ---- the file routes beside GraphQL ------------------------------------------------------------------------------
+async def test_file_downloads_follow_the_same_rules(client, sms, monkeypatch):
+    """The XLSX downloads (payment batch, 回头看 report): finance / analysts, supervisors and administrators only,
+    never anonymous and never a staff member who has not yet changed the initial password."""
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    paying = await make_case("dibao", "approved")
+    finance_id, _ = await make_staff("finance")
+    async with unit_of_work():
+        batch = (await disbursements.build(staff_actor("finance", staff_id=finance_id), paying.start_month)).batch
+    routes = {f"/api/disbursements/batches/{batch.id}.xlsx": {"finance"},
+              "/api/analytics/review-report.xlsx?from=2025-01-01&to=2027-12-31": set(STATS)}
+    tokens = {role: await sign_in_staff(client, (await make_staff(role))[1]) for role in STAFF_ROLES}
+    tokens.update({f"{role}@initial_password": await sign_in_staff(client, (await make_staff(role, must_change=True))[1])
+                   for role in ("finance", "analyst")})
+    phone = new_phone()
+    async with unit_of_work():
+        await applicants.register(staff_actor("village_worker"), applicants.ProfileInput(
+            name="欧阳甲", id_number=make_id_number(birth=date(1951, 3, 4), seq=7), address="新桥村1组",
+            region_code=XINQIAO, phone=phone))
+    tokens[OWNER] = await sign_in_applicant(client, sms, phone)
+    tokens[ANON] = None
+    wrong = []
+    for path, may in routes.items():
+        for caller, token in tokens.items():
+            response = await client.get(path, headers={"Authorization": f"Bearer {token}"} if token else {})
+            allowed = caller in may
+            if allowed and response.status_code != 200:
+                wrong.append(f"{path} × {caller}: allowed, got {response.status_code} {response.text[:120]}")
+            if not allowed and (response.status_code not in (401, 403)
+                                or not is_refusal_code(response.json()["error"]["code"])):
+                wrong.append(f"{path} × {caller}: should be refused, got {response.status_code}")
+    assert not wrong, "\n".join(wrong)
