@@ -29,6 +29,7 @@ from api.kit import clock
 from api.kit.actors import STAFF_ROLES, Actor
 from api.kit.db import unit_of_work
 from api.kit.idnumber import make_id_number
+from api.materials.models import Material
 from api.province.models import ProvinceSync
 from api.settings import get_settings
 from tests.factories import (
@@ -599,13 +600,22 @@ async def test_file_downloads_follow_the_same_rules(client, sms, monkeypatch):
     tokens = {role: await sign_in_staff(client, (await make_staff(role))[1]) for role in STAFF_ROLES}
     tokens.update({f"{role}@initial_password": await sign_in_staff(client, (await make_staff(role, must_change=True))[1])
                    for role in ("finance", "analyst")})
-    phone = new_phone()
-    async with unit_of_work():
-        await applicants.register(staff_actor("village_worker"), applicants.ProfileInput(
-            name="欧阳甲", id_number=make_id_number(birth=date(1951, 3, 4), seq=7), address="新桥村1组",
-            region_code=XINQIAO, phone=phone))
-    tokens[OWNER] = await sign_in_applicant(client, sms, phone)
+    tokens[OUT_VILLAGE] = await sign_in_staff(client, (await make_staff("village_worker", OTHER_VILLAGE))[1])
+    tokens[NEIGHBOUR] = await sign_in_staff(client, (await make_staff("village_worker", YANBA))[1])
+    people = {}
+    for n, caller in enumerate((OWNER, OTHER)):
+        phone = new_phone()
+        async with unit_of_work():
+            person = await applicants.register(staff_actor("village_worker"), applicants.ProfileInput(
+                name="欧阳甲", id_number=make_id_number(birth=date(1951, 3, 4), seq=7 + n), address="新桥村1组",
+                region_code=XINQIAO, phone=phone))
+        people[caller] = Actor(kind="applicant", role="applicant", name="欧阳甲", applicant_id=person.id)
+        tokens[caller] = await sign_in_applicant(client, sms, phone)
     tokens[ANON] = None
+    # a document of the owner's case: the owner and the staff who read the case (never analysts)
+    case = await make_case("linshi", "submitted", applicant=people[OWNER])
+    material = await Material.filter(case_id=case.id).first()
+    routes[f"/api/materials/{material.id}"] = {OWNER, *(set(CASE_READERS) - {"analyst"})}
     wrong = []
     for path, may in routes.items():
         for caller, token in tokens.items():
@@ -613,7 +623,7 @@ async def test_file_downloads_follow_the_same_rules(client, sms, monkeypatch):
             allowed = caller in may
             if allowed and response.status_code != 200:
                 wrong.append(f"{path} × {caller}: allowed, got {response.status_code} {response.text[:120]}")
-            if not allowed and (response.status_code not in (401, 403)
+            if not allowed and (response.status_code not in (401, 403, 404)
                                 or not is_refusal_code(response.json()["error"]["code"])):
                 wrong.append(f"{path} × {caller}: should be refused, got {response.status_code}")
     assert not wrong, "\n".join(wrong)
