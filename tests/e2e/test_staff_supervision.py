@@ -27,7 +27,15 @@ from tests.e2e.support import (
     sign_in,
     submit_case,
 )
-from tests.e2e.test_staff_workbench import DESKTOP, _ok, proxy_case, set_clock, staff_sign_in, take
+from tests.e2e.test_staff_workbench import (
+    DESKTOP,
+    _ok,
+    assert_readable,
+    proxy_case,
+    set_clock,
+    staff_sign_in,
+    take,
+)
 
 SIM_ADMIN = {"X-Admin-Token": "dev-province-admin-token"}  # the embedded simulator's development token
 SYNCS = "query($s: [String!]) { provinceSyncs(states: $s) { caseId state attempts lastError } }"
@@ -73,7 +81,14 @@ async def test_the_overdue_board_leads_to_the_overdue_cases_of_a_township(people
     soon = proxy_case(server, "冯桂芳", date(1959, 9, 9), 62)
     set_clock(server, late["id"], warn_at="2026-01-01 00:00:00+00:00", due_at="2026-01-02 00:00:00+00:00")
     set_clock(server, soon["id"], warn_at="2026-01-01 00:00:00+00:00", due_at="2099-01-01 00:00:00+00:00")
+    try:
+        await _overdue_board(people, server, late, soon)
+    finally:  # the session's server is shared: leave no late case behind in the other tests' queues
+        for case in (late, soon):
+            server.act("caseRefuse", case["id"], {"reason": ("String!", "测试结束")})
 
+
+async def _overdue_board(people: Browsers, server: Server, late: dict, soon: dict) -> None:
     phone = await people.page()
     await staff_sign_in(phone, "ducha")
     await phone.get_by_test_id("supervision-entries").locator('[data-route="staff-overdue"]').click()
@@ -86,6 +101,7 @@ async def test_the_overdue_board_leads_to_the_overdue_cases_of_a_township(people
     await expect(stage.locator("th")).to_have_text("已提交，待受理")
     await expect(phone.get_by_test_id("board-item").locator('tr[data-key="dibao"] th')).to_have_text("低保")
     await screenshot(phone, "staff-overdue-board", "phone")
+    await assert_readable(phone)
 
     # the red count of the township opens the queue with exactly its overdue cases
     await township.get_by_test_id("board-overdue").click()
@@ -136,9 +152,11 @@ async def test_a_supervisor_reassigns_a_case_and_each_handler_finds_it_as_theirs
     await worker.wait_for_url("**/staff/queue?mine=1")
     await expect(worker.locator(f'[data-number="{case["number"]}"]')).to_be_visible()
     await expect(worker.locator("[data-number]")).to_have_count(1)
+    await expect(worker.get_by_test_id("row-assignee")).to_have_text("经办人：新桥村协理员（演示）")
     await worker.locator(f'[data-number="{case["number"]}"]').click()
     await expect(worker.get_by_test_id("case-assignee")).to_contain_text("新桥村协理员（演示）")
     await screenshot(worker, "staff-queue-mine", "phone")
+    await assert_readable(worker)
 
     # reassigned to the township officer: the worker's list no longer holds it, the officer's does
     await panel.get_by_test_id("assign-open").click()
@@ -211,6 +229,7 @@ async def test_a_dead_provincial_push_is_sent_again_from_the_sync_board(browser:
             await expect(row.get_by_test_id("sync-attempts")).to_have_text("2")
             await expect(row.get_by_test_id("sync-last-error")).not_to_be_empty()
             await screenshot(page, "staff-province-sync", "phone")
+            await assert_readable(page)
             await page.set_viewport_size(DESKTOP)
             await screenshot(page, "staff-province-sync", "desktop")
             await page.set_viewport_size(VIEWPORT)
