@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from argon2 import PasswordHasher
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from api.accounts import service as accounts
 from api.cases import service as cases
 from api.cases.models import Case, CaseEvent
 from api.kit import clock
@@ -16,7 +18,15 @@ from api.kit.db import unit_of_work
 from api.kit.errors import ConflictError, DomainError, ValidationError
 from api.kit.idnumber import parse_id_number
 from tests.conftest import _truncate
-from tests.factories import OTHER_TOWN, OTHER_VILLAGE, STEP_DATA, make_applicant, staff_actor, submit_case
+from tests.factories import (
+    OTHER_TOWN,
+    OTHER_VILLAGE,
+    STEP_DATA,
+    make_applicant,
+    make_staff,
+    staff_actor,
+    submit_case,
+)
 
 # ---- ID numbers (GB 11643-1999) ---------------------------------------------------------------------------------
 TODAY = date(2026, 11, 26)
@@ -152,6 +162,7 @@ def edges(item: str) -> set[tuple[str, str | None, str]]:
     for status in OPEN:
         out.add(("withdraw", status, "withdrawn"))  # early stages, or any within the grace period
         out.add(("comment", status, status))
+        out.add(("assign", status, status))
         if status not in ("submitted", "returned", "approved", "paying"):
             out.add(("extend", status, status))
     return out
@@ -164,7 +175,7 @@ MAY = {
     "verify": {"verifier"}, "review": {"township_officer"}, "approve": {"approver"}, "reject": {"approver"},
     "pay_start": {"finance"}, "extend": {"approver", "township_officer"},
     "comment": {"village_worker", "township_officer", "verifier", "approver", "finance", "supervisor"},
-    "withdraw": {"owner"}, "resubmit": {"owner"},
+    "withdraw": {"owner"}, "resubmit": {"owner"}, "assign": {"supervisor", "township_officer"},
 }
 CLOSERS = {"paying": {"finance"}, "approved": {"approver", "township_officer"}}
 ACTIONS = (*MAY, "close")
@@ -215,16 +226,23 @@ async def _fresh(backend: str) -> None:
 
 @pytest.fixture
 def backend(db):
-    return db
+    original = accounts._hasher
+    yield db
+    accounts._hasher = original
+
+
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 @given(item=st.sampled_from(sorted(PATHS)), script=steps, walk=st.integers(0, 6))
 @settings(max_examples=50, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 async def test_random_workflows_keep_every_invariant(backend, item, script, walk):
+    accounts._hasher = CHEAP_HASHER  # an account per example: argon2 at its lowest cost (put back below)
     await _fresh(backend)
     owner = await make_applicant(name="钱多多")
     other = await make_applicant(name="孙少少")
     case = await submit_case(owner, item)
+    assignee_id, _ = await make_staff("township_officer")
     # start somewhere along the path too: random scripts rarely get far on their own
     for action, _, _ in PATHS[item][:walk]:
         name = next(iter(sorted(CLOSERS.get(case.status, set())) if action == "close" else sorted(MAY[action])))
@@ -256,8 +274,12 @@ async def test_random_workflows_keep_every_invariant(backend, item, script, walk
             continue
         try:
             async with unit_of_work():
-                after, event = await cases.act(caller(name, owner, other), case.id, action,
-                                               DATA.get(action) or STEP_DATA.get(action, dict)())
+                if action == "assign":  # to a township officer of the case's township, through the service
+                    after = await cases.assign(caller(name, owner, other), case.id, assignee_id, "工作调整")
+                    event = await CaseEvent.filter(case_id=case.id).order_by("-seq").first()
+                else:
+                    after, event = await cases.act(caller(name, owner, other), case.id, action,
+                                                   DATA.get(action) or STEP_DATA.get(action, dict)())
         except DomainError as e:
             script_log.append(f"{action} by {name}: {e.code}")
             now = await Case.get(id=case.id)
