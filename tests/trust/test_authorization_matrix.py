@@ -70,11 +70,10 @@ def only(*callers: str) -> frozenset[str]:
 
 @dataclass(frozen=True)
 class Rule:
-    """Who may call an operation. `sees` (list queries): who may find the target's data in the answer."""
+    """Who may call an operation. What each allowed caller may find in the answer is `World.foreign_markers`:
+    the cases, names and whole ID and bank numbers it must never see."""
 
     may: frozenset[str]
-    sees: frozenset[str] | None = None
-    note: str = ""
 
 
 # The expectation table: operation → who may call it (region-scoped staff only inside their region; the
@@ -88,9 +87,9 @@ EXPECTED: dict[str, Rule] = {
     "region": Rule(EVERYONE),
     "aidItems": Rule(EVERYONE),
     "aidItem": Rule(EVERYONE),
-    "applicants": Rule(APPLICANT_READERS | OUTSIDE, sees=APPLICANT_READERS),
+    "applicants": Rule(APPLICANT_READERS | OUTSIDE),  # outside staff: their own region's, none of ours
     "applicant": Rule(APPLICANT_READERS | {OWNER}),
-    "cases": Rule(SIGNED_IN, sees=CASE_READERS | {OWNER}),
+    "cases": Rule(SIGNED_IN),  # each caller's own: the markers check that nobody else's comes back
     "caseCounts": Rule(CASE_READERS | OUTSIDE),
     "case": Rule(CASE_READERS | {OWNER}),
     "caseClockBoard": Rule(only("supervisor", "township_officer", "approver", "verifier", "admin", OUT_TOWN)),
