@@ -206,10 +206,13 @@ async def test_redis_stopping_under_live_subscriptions_keeps_mutations_working_a
                                      "__typename ... on CaseSuccess { case { lastSeq } } ... on Error { code } } }",
                                {"id": case_id, "c": f"Redis 停止期间的备注 {n}"}, township)
                 down.append(d["caseComment"])
-        assert [p["__typename"] for p in down] == ["CaseSuccess"] * 3, down
-        last = down[-1]["case"]["lastSeq"]
-        servers.redis.restart()
-        async with connected(live, township) as ws:
+            assert [p["__typename"] for p in down] == ["CaseSuccess"] * 3, down
+            last = down[-1]["case"]["lastSeq"]
+            servers.redis.restart()
+            # a client that stayed connected catches up once Redis is back (the broker's resync)
+            stayed = [(await ws.next_data(op))["caseProgress"]["seq"] for _ in range(last - seen[-1])]
+        assert stayed == list(range(seen[-1] + 1, last + 1))
+        async with connected(live, township) as ws:  # and one that reconnects with afterSeq misses nothing
             op = await ws.subscribe(query, {"id": case_id, "after": seen[-1]})
             while len(seen) < last - 1:
                 seen.append((await ws.next_data(op))["caseProgress"]["seq"])
