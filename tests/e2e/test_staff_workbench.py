@@ -253,6 +253,7 @@ async def test_a_dibao_case_goes_from_acceptance_to_approval_while_a_supervisor_
     await expect(page.get_by_test_id("material-image")).to_have_count(3)  # ID card, hukou, signed consent
     await expect(page.locator('[data-testid="material-image"] img')).to_have_count(3, timeout=15_000)
     await expect(page.get_by_test_id("material-pdf")).to_have_count(1, timeout=15_000)
+    await expect(page.locator('[data-kind="proxy_consent"]')).to_contain_text("申请人同意代办")  # named, not coded
     await page.get_by_test_id("material-image").first.click()
     await expect(page.locator(".van-image-preview")).to_be_visible()
     await screenshot(page, "staff-material-zoom", "phone")
