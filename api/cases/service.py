@@ -68,16 +68,25 @@ def _open_key(applicant_id: int, item_id: int) -> str:
     return f"{applicant_id}:{item_id}"
 
 
+def live_event(event: CaseEvent) -> dict:
+    """Returns what a subscriber shows of an event, as the case channel's message carries it (JSON-able: `data`
+    is a JSON column already), so a subscriber that is up to date needs no database read."""
+    return {"seq": event.seq, "action": event.action, "from_status": event.from_status,
+            "to_status": event.to_status, "actor_kind": event.actor_kind, "actor_name": event.actor_name,
+            "actor_role": event.actor_role, "comment": event.comment, "public": event.public, "data": event.data,
+            "created_at": event.created_at.isoformat()}
+
+
 async def _publish(case: Case, event: CaseEvent) -> None:
     message = {"case_id": case.id, "seq": event.seq, "status": case.status, "region": case.region_id,
                "action": event.action, "public": event.public}
+    # the case's own channel carries the whole event; the work-queue channels of every ancestor (village,
+    # township, district) only what a queue needs
+    messages = [(case_channel(str(case.id)), {**message, "event": live_event(event)})]
+    messages += [(region_channel(case.region_id[:n]), message) for n in (12, 9, 6)]
 
     async def deliver() -> None:
-        broker = get_broker()
-        await broker.publish(case_channel(str(case.id)), message)
-        # the work-queue channels of every ancestor: village, township, district
-        for n in (12, 9, 6):
-            await broker.publish(region_channel(case.region_id[:n]), message)
+        await get_broker().publish_many(messages)
 
     after_commit(deliver)
 
@@ -407,10 +416,10 @@ def _announce(case: Case, action: str) -> None:
     message = {"case_id": case.id, "seq": case.last_seq, "status": case.status, "region": case.region_id,
                "action": action, "public": False}
 
+    messages = [(region_channel(case.region_id[:n]), message) for n in (12, 9, 6)]
+
     async def deliver() -> None:
-        broker = get_broker()
-        for n in (12, 9, 6):
-            await broker.publish(region_channel(case.region_id[:n]), message)
+        await get_broker().publish_many(messages)
 
     after_commit(deliver)
 

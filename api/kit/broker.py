@@ -122,6 +122,8 @@ class Broker(Protocol):
 
     async def publish(self, channel: str, message: dict) -> None: ...
 
+    async def publish_many(self, messages: list[tuple[str, dict]]) -> None: ...
+
     def subscribe(self, channel: str, *, max_queue: int = DEFAULT_MAX_QUEUE,
                   on_overflow: Callable[[], None] | None = None) -> Subscription: ...
 
@@ -185,6 +187,11 @@ class InProcessBroker(_LocalSubscribers):
             self._fan_out(channel, message)
         except Exception:  # the change is committed; a broken subscriber must not fail its mutation
             log.exception("delivery failed on %s", channel)
+
+    async def publish_many(self, messages: list[tuple[str, dict]]) -> None:
+        """Publishes each (channel, message) in order."""
+        for channel, message in messages:
+            await self.publish(channel, message)
 
     def subscribe(self, channel: str, *, max_queue: int = DEFAULT_MAX_QUEUE,
                   on_overflow: Callable[[], None] | None = None) -> Subscription:
@@ -251,6 +258,23 @@ class RedisBroker(_LocalSubscribers):
             log.warning("Redis unreachable, message on %s dropped (%s)", channel, e)
         except Exception:
             log.exception("message on %s dropped", channel)
+
+    async def publish_many(self, messages: list[tuple[str, dict]]) -> None:
+        """Publishes each (channel, message) in order, in one round trip to Redis (a pipeline, not a
+        transaction); when Redis is unreachable, logs and drops them."""
+        if len(messages) <= 1:
+            for channel, message in messages:
+                await self.publish(channel, message)
+            return
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for channel, message in messages:
+                    pipe.publish(channel, json.dumps(message, ensure_ascii=False, separators=(",", ":")))
+                await pipe.execute()
+        except (RedisError, OSError) as e:
+            log.warning("Redis unreachable, %s messages on %s dropped (%s)", len(messages), messages[0][0], e)
+        except Exception:
+            log.exception("%s messages on %s dropped", len(messages), messages[0][0])
 
     def subscribe(self, channel: str, *, max_queue: int = DEFAULT_MAX_QUEUE,
                   on_overflow: Callable[[], None] | None = None) -> Subscription:

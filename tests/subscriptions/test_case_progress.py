@@ -5,6 +5,7 @@ from __future__ import annotations
 from api.cases import repository
 from api.cases import service as cases
 from api.kit import clock
+from api.kit.broker import get_broker
 from api.kit.db import unit_of_work
 from tests.factories import XINQIAO, YANBA, act, make_applicant, make_case
 from tests.graphql.helpers import new_phone, sign_in_applicant, staff_token
@@ -187,3 +188,75 @@ async def test_negative_after_seq_is_refused(live, sms):
         codes = await ws.error_codes(await progress(ws, case.id, after=-1))
 
     assert codes == ["after_seq_invalid"]
+
+
+FULL = """
+subscription($id: ID!, $after: Int!) {
+  caseProgress(caseId: $id, afterSeq: $after) {
+    seq action actionLabel fromStatus toStatus actorName actorRole actorRoleLabel comment public createdAt
+    requestedMaterials data
+  }
+}"""
+
+
+async def test_next_step_is_sent_from_the_message_as_the_database_would_give_it(live, sms, monkeypatch):
+    await _message_against_database(live, monkeypatch)
+
+
+async def test_next_step_is_sent_from_the_message_through_redis_too(redis_live, sms, monkeypatch):
+    await _message_against_database(redis_live, monkeypatch)
+
+
+async def _message_against_database(live, monkeypatch) -> None:
+    """Two live steps reach a staff subscriber without a database read, exactly as a replay reads them."""
+    applicant = await make_applicant()
+    case = await make_case("dibao", "submitted", applicant=applicant)
+    token = await staff_token(live.http, "township_officer")
+    read = repository.events_of
+    reads: list[int] = []
+
+    async def counted(case_id, **kw):
+        reads.append(kw.get("after_seq", 0))
+        return await read(case_id, **kw)
+
+    monkeypatch.setattr(repository, "events_of", counted)
+    async with connected(live, token) as ws:
+        op = await ws.subscribe(FULL, {"id": str(case.id), "after": 0})
+        await ws.next_data(op)  # the replay: seq 1
+        await act(case.id, "return", data={"reason": "缺少户口簿", "missing_materials": ["户口簿"]})
+        await act(case.id, "resubmit", actor=applicant)
+        from_messages = [(await ws.next_data(op))["caseProgress"] for _ in range(2)]
+        reads_live = list(reads)
+        replay = await ws.subscribe(FULL, {"id": str(case.id), "after": 1})
+        from_database = [(await ws.next_data(replay))["caseProgress"] for _ in range(2)]
+
+    assert reads_live == [0]  # the replay read only: both live steps came from their messages
+    assert [e["seq"] for e in from_messages] == [2, 3]
+    assert from_messages == from_database
+    assert from_messages[0]["requestedMaterials"] == ["户口簿"]
+
+
+async def test_a_step_whose_message_was_lost_is_read_from_the_database(live, sms, monkeypatch):
+    applicant, token = await applicant_with_token(live, sms)
+    case = await make_case("dibao", "submitted", applicant=applicant)
+    broker = get_broker()
+    publish_many = broker.publish_many
+    dropped: list[int] = []
+
+    async def lose_the_first(messages):
+        if not dropped:
+            dropped.append(messages[0][1]["seq"])
+            return
+        await publish_many(messages)
+
+    async with connected(live, token) as ws:
+        op = await progress(ws, case.id)
+        replayed = await events(ws, op, 1)
+        monkeypatch.setattr(broker, "publish_many", lose_the_first)
+        await act(case.id, "accept")  # seq 2: its message is lost
+        await act(case.id, "investigate")  # seq 3: a gap, so 2 and 3 are read
+        then = await events(ws, op, 2)
+
+    assert dropped == [2]
+    assert replayed + then == [(1, "submit"), (2, "accept"), (3, "investigate")]
+
