@@ -13,6 +13,8 @@ from province_sim.config import SimConfig
 def main() -> None:
     config = SimConfig()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # one line per callback is noise; a callback not acknowledged is logged by the dispatcher
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     app = create_sim_app(config)
     print(f"province_sim listening on http://{config.host}:{config.port} (database {config.database_path}, "
           f"decisions after {config.decision_delay_seconds:g} s)", flush=True)

@@ -10,6 +10,7 @@ from api.kit.broker import configure_broker
 from api.kit.crypto import configure_cipher
 from api.kit.db import close_db, init_db
 from api.kit.heap import freeze_start_up
+from api.kit.logs import configure_logging
 from api.settings import get_settings
 from workers.runner import run_workers
 
@@ -32,6 +33,14 @@ async def main() -> None:
         await close_db()
 
 
+def configure_worker_logging() -> None:
+    """Logs as the API does: JSON lines, or plain text in development (LOG_JSON decides when set)."""
+    settings = get_settings()
+    configure_logging(json_lines=settings.log_json if settings.log_json is not None else not settings.is_development)
+    # one line per push is noise; a failed push is logged by the outbox with its error
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_worker_logging()
     asyncio.run(main())

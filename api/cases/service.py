@@ -217,12 +217,13 @@ async def _view(case: Case, item: AidItem, now: datetime, applicant: Applicant |
 
 
 async def act(actor: Actor, case_id: int, action: str, data: dict | None = None, *,
-              client_key: str | None = None) -> tuple[Case, CaseEvent]:
+              client_key: str | None = None, locked: Case | None = None) -> tuple[Case, CaseEvent]:
     """Takes one workflow action on a case: checks it, changes the state, appends the event.
 
     With a `client_key` (a record made offline and sent later), sending the same record again changes nothing
-    and answers as the first time did."""
-    case = await repository.by_id(case_id, for_update=True)
+    and answers as the first time did. A caller that already holds the case's row lock in this transaction
+    (`repository.by_id(case_id, for_update=True)`) passes the case as `locked`, which spares the read."""
+    case = locked if locked is not None and locked.id == case_id else await repository.by_id(case_id, for_update=True)
     if case is None or not (can_read(actor, case) or actor.kind in ("system", "province")):
         raise CaseNotFound()
     if client_key is not None:

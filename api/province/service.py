@@ -87,9 +87,9 @@ async def deliver_push(message: OutboxMessage) -> None:
         if sync.state in ("pending", "failing", "dead"):
             sync.state, sync.reference, sync.pushed_at, sync.last_error = "sent", reference, clock.now(), None
             await repository.save(sync, ["state", "reference", "pushed_at", "last_error"])
-        case = await cases.repository.by_id(case_id)
+        case = await cases.repository.by_id(case_id, for_update=True)
         if case.status == "accepted":
-            await cases.act(SYSTEM, case_id, "province_sent", {"reference": reference})
+            await cases.act(SYSTEM, case_id, "province_sent", {"reference": reference}, locked=case)
 
 
 async def note_push_failure(message: OutboxMessage, error: str) -> None:
@@ -119,17 +119,17 @@ async def record_decision(decision: dict) -> bool:
         return False
     if sync.reference and decision.get("reference") and decision["reference"] != sync.reference:
         raise ConflictError("省级受理编号不一致", code="reference_mismatch")
-    case = await cases.repository.by_id(sync.case_id)
+    case = await cases.repository.by_id(sync.case_id, for_update=True)  # held for the steps below
     now = clock.now()
     if case.status == "accepted":
         # the decision overtook our own record of the push: record the push first, so seq stays in order
-        await cases.act(SYSTEM, case.id, "province_sent", {"reference": decision.get("reference")})
-        case = await cases.repository.by_id(sync.case_id)
+        case, _ = await cases.act(SYSTEM, case.id, "province_sent", {"reference": decision.get("reference")},
+                                  locked=case)
     if case.status == "province_review":
         await cases.act(PROVINCE, case.id, "province_decide", {
             "approved": status == "approved", "amount": decision.get("monthly_amount"),
             "start_month": decision.get("first_month"), "reason": decision.get("reason") or "省级审核不通过",
-            "reference": decision.get("reference")})
+            "reference": decision.get("reference")}, locked=case)
     else:
         log.warning("decision for %s arrived while the case is %s; recorded without a transition", request_id,
                     case.status)
