@@ -21,6 +21,8 @@ log = logging.getLogger("dachuan.graphql")
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 20
 # 1013 "try again later": clients reconnect (graphql-ws does for this code) and resume with afterSeq.
 SLOW_SUBSCRIBER_CLOSE = (1013, "subscriber too slow; reconnect with afterSeq")
+# The session the connection signed in with has ended: as a refused connection_init, 4403.
+SESSION_ENDED_CLOSE = (4403, "Forbidden")
 _closing: set[asyncio.Task] = set()
 
 
@@ -41,6 +43,9 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler):
     """graphql-transport-ws with keep-alive pings from the server and a per-connection subscription cap."""
 
     ping_seconds = 15.0
+    # Every this many pings the connection's session is checked again: one signed out, revoked (an admin ended
+    # it, a password changed), expired or of a disabled account ends the connection and its subscriptions.
+    session_check_pings = 4
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -53,12 +58,31 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler):
 
     async def _ping(self) -> None:
         # pings keep proxies from dropping a quiet connection and tell a client its connection is alive
+        pings = 0
         while True:
             await asyncio.sleep(self.ping_seconds)
+            pings += 1
             try:
+                if pings % self.session_check_pings == 0 and not await self._session_still_valid():
+                    await self.websocket.close(*SESSION_ENDED_CLOSE)
+                    return
                 await self.send_message({"type": "ping"})
             except (WebSocketDisconnected, RuntimeError):  # closed under us: the receive loop ends the handler
                 return
+
+    async def _session_still_valid(self) -> bool:
+        """Tells whether the token the connection signed in with still names a live session (anonymous: yes)."""
+        from api.accounts import service as accounts
+
+        token = getattr(self.context, "token", None)
+        actor = getattr(self.context, "actor", None)
+        if token is None or actor is None or actor.kind == "anonymous":
+            return True
+        try:
+            return await accounts.resolve_session(token) is not None
+        except Exception as e:  # the database being away is no reason to drop every live connection
+            log.warning("could not check a live connection's session: %s", e)
+            return True
 
     async def handle_subscribe(self, message: Any) -> None:
         limit = self.max_subscriptions_per_connection

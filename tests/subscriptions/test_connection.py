@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from api.accounts import service as accounts
 from api.cases import repository, service, subscriptions
 from api.graphql.websocket import MAX_SUBSCRIPTIONS_PER_CONNECTION, TransportWSHandler
 from tests.factories import act, make_case
@@ -46,6 +47,23 @@ async def test_server_pings_a_quiet_connection(live, sms, monkeypatch):
         await ws.wait_ping()
 
     assert ws.pings == 2
+
+
+async def test_signing_out_ends_the_sessions_live_connection(live, sms, monkeypatch):
+    monkeypatch.setattr(TransportWSHandler, "ping_seconds", 0.05)
+    monkeypatch.setattr(TransportWSHandler, "session_check_pings", 2)
+    applicant, token = await applicant_with_token(live, sms)
+    case = await make_case("dibao", "submitted", applicant=applicant)
+
+    async with connected(live, token) as ws:
+        replayed = await events(ws, await progress(ws, case.id), 1)
+        for _ in range(3):  # the session is checked at the second ping and still valid
+            await ws.wait_ping()
+        await accounts.sign_out(token)
+        closed = await ws.closed()
+
+    assert replayed == [(1, "submit")]
+    assert closed == (4403, "Forbidden")
 
 
 async def test_twenty_first_subscription_on_one_connection_is_refused(live, sms):
