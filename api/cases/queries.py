@@ -17,8 +17,29 @@ from api.cases.types import (
     decode_cursor,
     encode_cursor,
 )
+from api.graphql.loaders import prefetch, selected_names
 from api.graphql.payloads import parse_id, require_signed_in
 from api.kit.errors import ValidationError
+
+
+async def _prefetch(info: strawberry.Info, page: list) -> None:
+    """Loads what the page's cases are asked for (items, applicants, steps, materials) before they are
+    completed: the same statements the fields' loaders would run, but each case's fields then resolve at once
+    instead of each waiting on its own (at 50 cases, hundreds of waits fewer)."""
+    if not page:
+        return
+    wanted = selected_names(info.selected_fields, "cases", "edges", "node")
+    loaders = info.context.loaders
+    loads = []
+    if wanted & {"item", "availableActions", "plannedSteps"}:
+        loads.append((loaders.item, (c.item_id for c in page)))
+    if wanted & {"applicant", "availableActions"}:
+        loads.append((loaders.applicant, (c.applicant_id for c in page)))
+    if "events" in wanted:
+        loads.append((loaders.events, (c.id for c in page)))
+    if "materials" in wanted and info.context.actor.role != "analyst":  # analysts are shown none
+        loads.append((loaders.materials, (c.id for c in page)))
+    await prefetch(*loads)
 
 
 @strawberry.type
@@ -41,7 +62,9 @@ class CaseQueries:
             clock=f.clock.value if f.clock and f.clock.value != "ok" else None,
             proxy_by_me=f.proxy_by_me, assigned_to_me=f.assigned_to_me,
         ), first=first, after_id=after_id)
-        edges = [CaseEdge(cursor=encode_cursor(c.id), node=Case.from_model(c)) for c in rows[:first]]
+        page = rows[:first]
+        await _prefetch(info, page)
+        edges = [CaseEdge(cursor=encode_cursor(c.id), node=Case.from_model(c)) for c in page]
         return CaseConnection(edges=edges, page_info=PageInfo(has_next_page=len(rows) > first,
                                                               end_cursor=edges[-1].cursor if edges else None))
 

@@ -16,6 +16,7 @@ from api.cases.models import CaseEvent as EventModel
 from api.cases.service import available_actions, can_assign, planned_steps
 from api.cases.service import can_read as case_readable
 from api.cases.workflow import ACTION_LABELS, STATUS_LABELS
+from api.graphql.loaders import now_or_later
 from api.graphql.payloads import MAX_ID
 from api.kit import clock
 from api.kit.actors import ROLE_LABELS
@@ -173,13 +174,14 @@ class Case:
                           state=ClockState(clock_state(warn_at=m.warn_at, due_at=m.due_at, case_due_at=m.case_due_at,
                                                        now=clock.now())))
 
+    # item, applicant, events and materials: at once when the page's query prefetched them, else awaited
     @strawberry.field
-    async def item(self, info: strawberry.Info) -> AidItem:
-        return AidItem.from_model(await info.context.loaders.item.load(self._model.item_id))
+    def item(self, info: strawberry.Info) -> AidItem:
+        return now_or_later(info.context.loaders.item, self._model.item_id, AidItem.from_model)
 
     @strawberry.field
-    async def applicant(self, info: strawberry.Info) -> Applicant:
-        return Applicant.from_model(await info.context.loaders.applicant.load(self._model.applicant_id))
+    def applicant(self, info: strawberry.Info) -> Applicant:
+        return now_or_later(info.context.loaders.applicant, self._model.applicant_id, Applicant.from_model)
 
     @strawberry.field(description="The staff member who applied on the applicant's behalf (帮办代办).")
     async def proxy_by_name(self, info: strawberry.Info) -> str | None:
@@ -202,16 +204,17 @@ class Case:
         return can_assign(info.context.actor, self._model)
 
     @strawberry.field(description="The steps so far, in order.")
-    async def events(self, info: strawberry.Info) -> list[CaseEvent]:
+    def events(self, info: strawberry.Info) -> list[CaseEvent]:
         staff = info.context.actor.is_staff
-        rows = await info.context.loaders.events.load(self._model.id)
-        return [CaseEvent.from_model(e, for_staff=staff) for e in rows if staff or e.public]
+        return now_or_later(info.context.loaders.events, self._model.id, lambda rows: [
+            CaseEvent.from_model(e, for_staff=staff) for e in rows if staff or e.public])
 
     @strawberry.field
-    async def materials(self, info: strawberry.Info) -> list[Material]:
+    def materials(self, info: strawberry.Info) -> list[Material]:
         if info.context.actor.role == "analyst":
             return []
-        return [Material.from_model(m) for m in await info.context.loaders.materials.load(self._model.id)]
+        return now_or_later(info.context.loaders.materials, self._model.id,
+                            lambda rows: [Material.from_model(m) for m in rows])
 
     @strawberry.field(description="The actions the caller may take on this case now.")
     async def available_actions(self, info: strawberry.Info) -> list[str]:

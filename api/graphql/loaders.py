@@ -3,9 +3,13 @@ queries whatever the page size."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
+from strawberry.types.nodes import SelectedField
 
 from api.accounts.models import StaffAccount
 from api.aid_items.models import AidItem
@@ -13,6 +17,8 @@ from api.applicants.models import Applicant, HouseholdMember
 from api.cases.models import CaseEvent
 from api.materials.models import Material
 from api.regions.models import Region
+
+T = TypeVar("T")
 
 
 def _by_key(rows, keys, attr):
@@ -94,3 +100,39 @@ class Loaders:
         self.staff = DataLoader(load_fn=_staff)
         self.province_sync = DataLoader(load_fn=_province_syncs)
         self.satisfaction = DataLoader(load_fn=_satisfactions)
+
+
+def now_or_later(loader: DataLoader, key: Any, then: Callable[[Any], T]) -> T | Awaitable[T]:
+    """Returns `then(value)` at once when the loader already holds the key's value (a page primed by `prefetch`),
+    else an awaitable of it (graphql-core awaits what a resolver returns). A failed load raises either way."""
+    future = loader.load(key)
+    if isinstance(future, asyncio.Future) and future.done():
+        return then(future.result())
+    return _later(future, then)
+
+
+async def _later(future: Awaitable[Any], then: Callable[[Any], T]) -> T:
+    return then(await future)
+
+
+async def prefetch(*loads: tuple[DataLoader, Iterable[Any]]) -> None:
+    """Loads the given keys of each loader at once (one statement per loader, as the fields would have), so the
+    fields of a page's objects resolve without each waiting on its own. A failed load is left in the loader, to
+    fail the fields that need it as it would have without the prefetch."""
+    batches = [loader.load_many(list(dict.fromkeys(keys))) for loader, keys in loads]
+    if batches:
+        await asyncio.gather(*batches, return_exceptions=True)
+
+
+def selected_names(selections: Iterable[Any], *path: str) -> set[str]:
+    """Returns the names of the fields selected at `path` (e.g. "edges", "node") under Strawberry's
+    `info.selected_fields`, through fragments and inline fragments."""
+    found: set[str] = set()
+    for selection in selections:
+        if not isinstance(selection, SelectedField):
+            found |= selected_names(selection.selections, *path)  # a fragment: its fields are the parent's
+        elif not path:
+            found.add(selection.name)
+        elif selection.name == path[0]:
+            found |= selected_names(selection.selections, *path[1:])
+    return found

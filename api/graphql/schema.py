@@ -30,6 +30,7 @@ from api.cases.queries import CaseQueries
 from api.cases.subscriptions import CaseSubscriptions
 from api.disbursements.mutations import DisbursementMutations
 from api.disbursements.queries import DisbursementQueries
+from api.graphql.execution import PlainFieldsExecutionContext
 from api.graphql.limits import OperationGuard, without_suggestions
 from api.kit.db import UNAVAILABLE, database_unavailable
 from api.kit.errors import DomainError
@@ -112,4 +113,5 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: DomainErrorCodes(mask=not settings.is_development),
     ]
     return strawberry.Schema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions,
-                             config=StrawberryConfig(auto_camel_case=True))
+                             config=StrawberryConfig(auto_camel_case=True),
+                             execution_context_class=PlainFieldsExecutionContext)

@@ -1,0 +1,153 @@
+"""The short cut for plain fields (api.graphql.execution) answers exactly as graphql-core's own completion does,
+and a page of cases loads only what it is asked for."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+
+import strawberry
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from api.graphql.context import build_context
+from api.graphql.execution import PlainFieldsExecutionContext
+from api.graphql.schema import build_schema
+from api.settings import get_settings
+from tests.factories import make_applicant, make_case
+from tests.graphql.helpers import counting_sql, gql, staff_token
+
+PAGE = """
+query($first: Int!) {
+  cases(first: $first) {
+    edges { cursor node {
+      __typename id number status statusLabel submittedAt acceptedAt amount lastSeq regionCode
+      again: number
+      ...Who
+      events { seq action fromStatus toStatus actorName comment createdAt public data }
+      materials { id kind contentType size width height createdAt url }
+      clock { state dueAt }
+    } }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+fragment Who on Case {
+  item { code name noticeDays }
+  applicant { id name idNumber birthDate sex regionCode claimed phone }
+  ... on Case { channel emergency number }
+}"""
+
+
+async def _both(schema, query: str, variables: dict, context_of) -> tuple:
+    """Runs the query with graphql-core's completion and with the short cut; returns both results."""
+    results = []
+    for cls in (StrawberryGraphQLCoreExecutionContext, PlainFieldsExecutionContext):
+        schema.execution_context_class = cls
+        results.append(await schema.execute(query, variable_values=variables, context_value=await context_of()))
+    return results
+
+
+async def test_a_page_of_cases_is_the_same_with_and_without_the_short_cut(client):
+    for status in ("submitted", "returned", "investigating", "approving"):
+        await make_case("dibao", status)
+    token = await staff_token(client, "township_officer")
+    schema = build_schema(get_settings())
+
+    ordinary, short = await _both(schema, PAGE, {"first": 10}, lambda: build_context(token))
+
+    assert ordinary.errors is None and short.errors is None
+    assert len(short.data["cases"]["edges"]) == 4
+    # the same keys in the same order, the same values
+    assert json.dumps(short.data, ensure_ascii=False) == json.dumps(ordinary.data, ensure_ascii=False)
+    node = short.data["cases"]["edges"][0]["node"]
+    assert list(node)[:4] == ["__typename", "id", "number", "status"]
+    assert node["again"] == node["number"]
+
+
+@strawberry.enum
+class Colour(Enum):
+    RED = "red"
+
+
+@strawberry.type
+class Thing:
+    name: str
+    count: int | None
+    colour: Colour
+    note: str | None = None
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def things(self) -> list[Thing | None]:
+        return [
+            Thing(name="a", count=1, colour=Colour.RED),
+            Thing(name=None, count=2, colour=Colour.RED),  # type: ignore[arg-type]  # null in a non-null field
+            Thing(name="c", count="many", colour=Colour.RED),  # type: ignore[arg-type]  # not an Int
+            Thing(name="d", count=None, colour="blue"),  # type: ignore[arg-type]  # not a Colour
+        ]
+
+
+THINGS = "{ things { name count colour note } }"
+
+
+def _errors(result) -> list[tuple[str, list]]:
+    return sorted((e.message, e.path) for e in result.errors or [])
+
+
+async def test_values_a_plain_field_cannot_take_fail_as_graphql_core_fails_them():
+    schema = strawberry.Schema(query=Query, execution_context_class=PlainFieldsExecutionContext)
+
+    ordinary, short = await _both(schema, THINGS, {}, lambda: _none())
+
+    assert short.data == ordinary.data
+    assert short.data["things"][0] == {"name": "a", "count": 1, "colour": "RED", "note": None}
+    assert short.data["things"][1] is None  # a null name nulls the whole (nullable) item
+    assert short.data["things"][2]["count"] is None
+    assert short.data["things"][3] is None
+    assert _errors(short) == _errors(ordinary)
+    assert sorted(path for _, path in _errors(short)) == [["things", 1, "name"], ["things", 2, "count"],
+                                                          ["things", 3, "colour"]]
+
+
+async def _none():
+    return None
+
+
+class CountsFields(SchemaExtension):
+    seen: list[str] = []
+
+    def resolve(self, _next, root, info, *args, **kwargs):
+        CountsFields.seen.append(info.field_name)
+        return _next(root, info, *args, **kwargs)
+
+
+async def test_an_extension_that_wraps_every_resolver_still_sees_every_plain_field():
+    schema = strawberry.Schema(query=Query, extensions=[CountsFields],
+                               execution_context_class=PlainFieldsExecutionContext)
+    CountsFields.seen = []
+
+    result = await schema.execute("{ things { name count } }")
+
+    assert result.data["things"][0] == {"name": "a", "count": 1}
+    assert CountsFields.seen.count("name") == 4 and CountsFields.seen.count("count") >= 3
+
+
+async def test_a_page_loads_only_what_it_asks_for(client):
+    applicant = await make_applicant()
+    await make_case("dibao", "investigating", applicant=applicant)
+    token = await staff_token(client, "township_officer")
+
+    with counting_sql() as bare:
+        body = await gql(client, "{ cases(first: 10) { edges { node { id number } } } }", token=token)
+    with counting_sql() as full:
+        full_body = await gql(client, "{ cases(first: 10) { edges { node { id events { seq } materials { id } "
+                                      "applicant { name } item { name } } } } }", token=token)
+
+    assert len(body["data"]["cases"]["edges"]) == 1
+    assert not any(t in s for s in bare for t in ('"case_event"', '"material"', '"applicant"', '"aid_item"'))
+    node = full_body["data"]["cases"]["edges"][0]["node"]
+    assert [e["seq"] for e in node["events"]][:2] == [1, 2] and node["materials"] and node["applicant"]["name"]
+    for table in ('"case_event"', '"material"', '"applicant"', '"aid_item"'):
+        assert sum(table in s.split("WHERE")[0] for s in full) == 1, (table, full)
