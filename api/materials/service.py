@@ -40,14 +40,74 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
+# APP14 ("Adobe") says how a JPEG's colour channels are coded, so it stays; every other APPn segment (EXIF with
+# GPS, camera and time; XMP; ICC; MPF with a second picture) and every comment goes.
+_JPEG_KEEP_APP = frozenset({0xEE})
+_NOT_A_MARKER = frozenset({0x00, 0xFF, *range(0xD0, 0xD8)})  # in a scan: stuffed byte, fill byte, restart
+
+
+def _jpeg_without_metadata(data: bytes) -> bytes:
+    """Returns the JPEG with its metadata segments left out and nothing after its end, the compressed picture
+    untouched (no second lossy encoding). Raises ValueError when the marker structure is broken or truncated."""
+    out = bytearray(b"\xff\xd8")
+    i, n = 2, len(data)
+    while i < n:
+        if data[i] != 0xFF:
+            raise ValueError("marker expected")
+        while i < n and data[i] == 0xFF:  # fill bytes
+            i += 1
+        if i >= n:
+            break
+        marker, start = data[i], i - 1
+        i += 1
+        if marker == 0xD9:  # end of image: anything appended after it is dropped
+            out += b"\xff\xd9"
+            return bytes(out)
+        if marker == 0x01 or 0xD0 <= marker <= 0xD7:  # markers without a length
+            out += data[start:i]
+            continue
+        if i + 2 > n:
+            raise ValueError("truncated segment")
+        end = i + int.from_bytes(data[i:i + 2], "big")
+        if end - i < 2 or end > n:
+            raise ValueError("truncated segment")
+        if marker == 0xDA:  # start of scan: the header, then entropy-coded bytes up to the next real marker
+            j = end
+            while True:
+                j = data.find(b"\xff", j)
+                if j < 0 or j + 1 >= n:
+                    raise ValueError("truncated scan")
+                if data[j + 1] not in _NOT_A_MARKER:
+                    break
+                j += 1
+            out += data[start:j]
+            i = j
+            continue
+        if not ((0xE0 <= marker <= 0xEF and marker not in _JPEG_KEEP_APP) or marker == 0xFE):
+            out += data[start:end]
+        i = end
+    raise ValueError("no end of image")
+
+
 def _reencode(data: bytes, content_type: str) -> tuple[bytes, int, int]:
-    """Decodes and re-encodes an image so no metadata (EXIF GPS, camera, time) survives."""
+    """Returns the image without metadata (EXIF GPS, camera, time), with its width and height.
+
+    An upright RGB or grey JPEG (what the PWA sends: it compresses every photo on the phone) keeps its compressed
+    picture and loses only its metadata segments, which costs under a millisecond; any other image is decoded and
+    re-encoded, which costs 30 ms (a 2-megapixel photo) to 200 ms (12 megapixels) of CPU."""
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
         with Image.open(io.BytesIO(data)) as img:
             # Pillow only warns between MAX_IMAGE_PIXELS and twice that: refuse from the header, before decoding
             if img.width * img.height > MAX_PIXELS:
                 raise ValidationError("图片像素过大，请缩小后重新上传", code="image_too_large", field="file")
+            if (img.format in ("JPEG", "MPO") and content_type == "image/jpeg" and img.mode in ("RGB", "L")
+                    and img.getexif().get(0x0112, 1) == 1):  # upright: no orientation to apply
+                stripped = _jpeg_without_metadata(data)
+                with Image.open(io.BytesIO(stripped)) as check:  # what is stored still opens, at the same size
+                    if check.size != img.size or check.format != "JPEG":
+                        raise ValueError("changed by stripping")
+                return stripped, img.width, img.height
             img.load()
             img = ImageOps.exif_transpose(img)  # keep the picture upright once the orientation tag is gone
             fmt = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}[content_type]

@@ -27,11 +27,15 @@ def store_root(tmp_path, monkeypatch):
     return root
 
 
-def _gps_photo() -> bytes:
+def _gps_exif() -> bytes:
     exif = Image.Exif()
     exif[0x010F] = "Canon"
     exif[0x8825] = {1: "N", 2: (31.0, 12.0, 0.0), 3: "E", 4: (107.0, 30.0, 0.0)}
-    return jpeg(exif=exif.tobytes())
+    return exif.tobytes()
+
+
+def _gps_photo() -> bytes:
+    return jpeg(exif=_gps_exif())
 
 
 def _sideways_photo() -> bytes:
@@ -138,6 +142,61 @@ async def test_photo_comes_back_without_exif(client, sms, store_root):
     assert b"Exif" not in response.content
     assert b"Canon" not in response.content
     assert dict(Image.open(io.BytesIO(response.content)).getexif()) == {}
+
+
+def _noisy_photo(**options) -> bytes:
+    noise = Image.effect_noise((160, 120), 40).convert("RGB")
+    buf = io.BytesIO()
+    noise.save(buf, format="JPEG", quality=85, **options)
+    return buf.getvalue()
+
+
+def _with_segments(photo: bytes, *segments: bytes) -> bytes:
+    """Inserts raw marker segments right after the JPEG's start-of-image."""
+    return photo[:2] + b"".join(segments) + photo[2:]
+
+
+def _segment(marker: int, payload: bytes) -> bytes:
+    return bytes((0xFF, marker)) + (len(payload) + 2).to_bytes(2, "big") + payload
+
+
+async def test_upright_photo_keeps_its_pixels_and_loses_every_metadata_segment(db, store_root):
+    applicant = await make_applicant()
+    photo = _noisy_photo(exif=_gps_exif())
+    uploaded = _with_segments(photo, _segment(0xE1, b"http://ns.adobe.com/xap/1.0/\x00<x:xmpmeta>GPS 31.2N</x:xmpmeta>"),
+                              _segment(0xFE, b"shot by Zhang San")) + b"appended after the end"
+
+    material = await _store(applicant, uploaded, "IMG_0002.jpg")
+    stored = await service.read(material)
+
+    for trace in (b"Exif", b"Canon", b"xmpmeta", b"Zhang San", b"appended"):
+        assert trace not in stored
+    assert stored.endswith(b"\xff\xd9")
+    # the compressed picture is the upload's own (no second lossy encoding): the pixels are the same
+    assert Image.open(io.BytesIO(stored)).tobytes() == Image.open(io.BytesIO(photo)).tobytes()
+    assert (material.width, material.height, material.size) == (160, 120, len(stored))
+
+
+async def test_progressive_photo_keeps_its_pixels(db, store_root):
+    applicant = await make_applicant()
+    photo = _noisy_photo(progressive=True, exif=_gps_exif())
+
+    stored = await service.read(await _store(applicant, photo, "progressive.jpg"))
+
+    assert b"Exif" not in stored
+    assert Image.open(io.BytesIO(stored)).tobytes() == Image.open(io.BytesIO(photo)).tobytes()
+
+
+@pytest.mark.parametrize("cut", [0.5, 0.999])
+async def test_truncated_photo_is_refused(db, store_root, cut):
+    applicant = await make_applicant()
+    photo = _noisy_photo()
+
+    with pytest.raises(ValidationError) as refused:
+        await _store(applicant, photo[:int(len(photo) * cut)], "cut.jpg")
+
+    assert refused.value.code == "file_corrupt"
+    assert list(store_root.rglob("*")) == []
 
 
 async def test_sideways_photo_is_stored_upright(db, store_root):
