@@ -2,8 +2,14 @@
 // IndexedDB so the app shows what it last knew when offline) and graphql-ws for subscriptions.
 import { computed, getCurrentScope, onScopeDispose, shallowReactive, toValue, watch, type MaybeRefOrGetter } from 'vue'
 import type { Client } from 'graphql-ws'
-import type { TypedDocumentString } from '@/generated/graphql'
+import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core'
 import { db } from './db'
+
+/**
+ * A generated document (src/generated/<feature>.ts): the operation's text, typed with its result and
+ * variables. Structural, so the documents of every feature's module fit.
+ */
+export type TypedDocumentString<R, V> = DocumentTypeDecoration<R, V> & { toString(): string }
 
 export const GRAPHQL_PATH = '/graphql'
 const QUERY_TIMEOUT_MS = 20_000
@@ -309,6 +315,8 @@ export function useQuery<R, V>(doc: TypedDocumentString<R, V>, variables: MaybeR
 let wsClient: Promise<Client> | null = null
 type WsListener = (event: 'connected' | 'closed') => void
 const wsListeners = new Set<WsListener>()
+/** whether the connection is open and acknowledged (a new subscription then goes out at once) */
+let wsConnected = false
 
 function wsUrl(): string {
   const { protocol, host } = window.location
@@ -333,8 +341,12 @@ async function createWsClient(): Promise<Client> {
       opened: (s) => {
         socket = s as WebSocket
       },
-      connected: () => wsListeners.forEach((l) => l('connected')),
+      connected: () => {
+        wsConnected = true
+        wsListeners.forEach((l) => l('connected'))
+      },
       closed: () => {
+        wsConnected = false
         socket = null
         clearTimeout(pongTimer)
         wsListeners.forEach((l) => l('closed'))
@@ -371,11 +383,17 @@ export interface SubscriptionSink<R> {
   next(data: R): void
   error(error: unknown): void
   complete(): void
+  /**
+   * The subscription went out over an acknowledged connection: at once when the connection was already
+   * open (another subscription opened it), else when it is acknowledged.
+   */
+  started?(): void
 }
 
 /** Subscribes; returns a function that stops the subscription. */
 export function subscribe<R, V>(doc: TypedDocumentString<R, V>, variables: V, sink: SubscriptionSink<R>): () => void {
   let dispose: (() => void) | null = null
+  let stopWaiting: (() => void) | null = null
   let cancelled = false
   wsClient ??= createWsClient()
   wsClient
@@ -392,10 +410,21 @@ export function subscribe<R, V>(doc: TypedDocumentString<R, V>, variables: V, si
           complete: () => sink.complete(),
         },
       )
+      if (!sink.started) return
+      if (wsConnected) {
+        sink.started()
+        return
+      }
+      stopWaiting = onWsConnection((event) => {
+        stopWaiting?.()
+        stopWaiting = null
+        if (event === 'connected' && !cancelled) sink.started?.()
+      })
     })
     .catch((e) => sink.error(e))
   return () => {
     cancelled = true
+    stopWaiting?.()
     dispose?.()
   }
 }

@@ -2,7 +2,7 @@
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import HomePage from '@/pages/HomePage.vue'
 import { useSessionStore } from '@/features/accounts/session'
-import { CaseDetailDocument } from '@/generated/graphql'
+import { CaseDetailDocument } from '@/generated/cases'
 import { staffRoutes } from '@/features/staff/routes'
 import { analyticsRoutes } from '@/features/analytics/routes'
 import { fetchQuery } from './graphql'

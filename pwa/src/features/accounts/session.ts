@@ -10,7 +10,7 @@ import {
   type AuthCodeRequestMutation,
   type AuthCodeSignInMutation,
   type AuthStaffSignInMutation,
-} from '@/generated/graphql'
+} from '@/generated/accounts'
 import { clearUserCache, request, resetWs, unwrap } from '@/modules/graphql'
 
 const STORAGE_KEY = 'dachuan.session'

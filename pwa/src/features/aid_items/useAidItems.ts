@@ -1,6 +1,6 @@
 // The aid catalogue: fetched once, kept on the phone so the home page and the wizard open offline.
 import { computed } from 'vue'
-import { AidItemsDocument, type AidItemsQuery } from '@/generated/graphql'
+import { AidItemsDocument, type AidItemsQuery } from '@/generated/aidItems'
 import { useQuery } from '@/modules/graphql'
 
 export type AidItem = AidItemsQuery['aidItems'][number]

@@ -10,7 +10,7 @@ import type {
   StatsReviewQuery,
   StatsTownshipLeagueQuery,
   TimeToApplyFieldsFragment,
-} from '@/generated/graphql'
+} from '@/generated/analytics'
 
 export type Translate = (key: string, named?: Record<string, unknown>) => string
 

@@ -1,6 +1,6 @@
 // The signed-in person and their real-name profile (kept on the phone for offline use).
 import { computed } from 'vue'
-import { MeDocument, type MeQuery } from '@/generated/graphql'
+import { MeDocument, type MeQuery } from '@/generated/applicants'
 import { useQuery } from '@/modules/graphql'
 import { useSessionStore } from '@/features/accounts/session'
 import type { MemberDraft, ProfileDraft } from '@/features/cases/types'

@@ -1,7 +1,7 @@
 // Household-registration places: the district's townships with their villages, fetched in one query
 // and kept on the phone, so both lists work offline.
 import { computed, toValue, type MaybeRefOrGetter } from 'vue'
-import { RegionTreeDocument } from '@/generated/graphql'
+import { RegionTreeDocument } from '@/generated/applicants'
 import { useQuery } from '@/modules/graphql'
 
 export const DISTRICT_CODE = '511703'

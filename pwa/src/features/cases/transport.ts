@@ -1,13 +1,12 @@
 // The outbox's way to the server: the real API calls.
+import { CaseSubmitDocument, type CaseSubmitMutation } from '@/generated/cases'
 import {
-  CaseSubmitDocument,
   HouseholdSetDocument,
   MeDocument,
   ProfileSaveDocument,
-  type CaseSubmitMutation,
   type HouseholdSetMutation,
   type ProfileSaveMutation,
-} from '@/generated/graphql'
+} from '@/generated/applicants'
 import { invalidate, request, unwrap } from '@/modules/graphql'
 import { uploadMaterial } from '@/features/materials/upload'
 import type { OutboxTransport } from './outbox'

@@ -6,8 +6,8 @@ import {
   type CaseDetailQuery,
   type CaseEventFieldsFragment,
   type CaseStatus,
-} from '@/generated/graphql'
-import { onWsConnection, subscribe, useQuery } from '@/modules/graphql'
+} from '@/generated/cases'
+import { subscribe, useQuery } from '@/modules/graphql'
 
 export type CaseDetail = CaseDetailQuery['case']
 export type CaseEvent = CaseEventFieldsFragment
@@ -17,8 +17,11 @@ export const RATEABLE: CaseStatus[] = ['CLOSED', 'REJECTED', 'REFUSED', 'WITHDRA
 export const TERMINAL: CaseStatus[] = ['CLOSED', 'REJECTED', 'REFUSED', 'WITHDRAWN']
 export const WITHDRAW_GRACE_MS = 10 * 60 * 1000
 
+/** A case fetched this long ago is fresh: the router asks for it while the page's code loads, not twice. */
+const CASE_FRESH_MS = 10_000
+
 export function useCaseDetail(id: Ref<string>) {
-  return useQuery(CaseDetailDocument, () => ({ id: id.value }), { persist: 'user', enabled: () => !!id.value })
+  return useQuery(CaseDetailDocument, () => ({ id: id.value }), { persist: 'user', enabled: () => !!id.value, maxAge: CASE_FRESH_MS })
 }
 
 /** Whether the applicant may still withdraw: before acceptance, or within 10 minutes of submitting. */
@@ -42,6 +45,9 @@ export function useCaseProgress(caseId: Ref<string>, lastSeq: () => number, onEv
   let attempt = 0
   let mounted = false
   let wanted = false
+  // each connection attempt has its own number: a late callback of an earlier one changes nothing
+  // (stopping a subscription completes it, a moment later)
+  let generation = 0
 
   /** Starts following once the page has loaded and the phone is idle (the first screen comes first). */
   function start(): void {
@@ -58,6 +64,7 @@ export function useCaseProgress(caseId: Ref<string>, lastSeq: () => number, onEv
     stop?.()
     stop = null
     clearTimeout(retryTimer)
+    const mine = ++generation
     if (!mounted || !wanted) return
     if (!navigator.onLine) {
       state.value = 'offline'
@@ -69,18 +76,26 @@ export function useCaseProgress(caseId: Ref<string>, lastSeq: () => number, onEv
       { caseId: caseId.value, afterSeq: lastSeq() },
       {
         next: (data) => {
+          if (mine !== generation) return
           attempt = 0
           state.value = 'live'
           lastEventAt.value = Date.now()
           onEvent(data.caseProgress)
         },
-        error: () => retryLater(),
-        complete: () => retryLater(),
+        error: () => retryLater(mine),
+        complete: () => retryLater(mine),
+        // live as soon as the subscription is out, also over a connection another subscription opened
+        started: () => {
+          if (mine !== generation) return
+          attempt = 0
+          state.value = 'live'
+        },
       },
     )
   }
 
-  function retryLater(): void {
+  function retryLater(mine: number): void {
+    if (mine !== generation) return
     state.value = 'offline'
     stop = null
     if (!mounted || !wanted) return
@@ -89,12 +104,6 @@ export function useCaseProgress(caseId: Ref<string>, lastSeq: () => number, onEv
     retryTimer = setTimeout(connect, Math.min(15_000, 1000 * 2 ** Math.min(attempt, 4)))
   }
 
-  const offConnection = onWsConnection((event) => {
-    if (event === 'connected' && stop) {
-      state.value = 'live'
-      attempt = 0
-    }
-  })
   const onOnline = () => connect()
   const onOffline = () => {
     state.value = 'offline'
@@ -112,9 +121,9 @@ export function useCaseProgress(caseId: Ref<string>, lastSeq: () => number, onEv
   })
   onBeforeUnmount(() => {
     mounted = false
+    generation += 1
     stop?.()
     clearTimeout(retryTimer)
-    offConnection()
     window.removeEventListener('online', onOnline)
     window.removeEventListener('offline', onOffline)
     document.removeEventListener('visibilitychange', onVisible)

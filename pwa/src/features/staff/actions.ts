@@ -14,7 +14,7 @@ import {
   StaffCaseVerifyDocument,
   StaffCaseWithdrawDocument,
   type StaffCaseFieldsFragment,
-} from '@/generated/graphql'
+} from '@/generated/staff'
 import { request, unwrap } from '@/modules/graphql'
 
 export type StaffCase = StaffCaseFieldsFragment

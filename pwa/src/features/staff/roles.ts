@@ -1,6 +1,6 @@
 // What each staff role works on: the statuses of its queue (as the API's workQueue subscription
 // decides, api/cases/subscriptions.py) and which field pages its home offers.
-import type { CaseStatus } from '@/generated/graphql'
+import type { CaseStatus } from '@/generated/staff'
 import { FIELD_ROUTE_NAMES } from './field/routes'
 
 export const OPEN_STATUSES: CaseStatus[] = [

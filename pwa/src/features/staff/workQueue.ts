@@ -3,8 +3,8 @@
 // until the queue is looked at.
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
-import { StaffWorkQueueDocument, type StaffWorkQueueSubscription } from '@/generated/graphql'
-import { invalidate, onWsConnection, subscribe } from '@/modules/graphql'
+import { StaffWorkQueueDocument, type StaffWorkQueueSubscription } from '@/generated/staff'
+import { invalidate, subscribe } from '@/modules/graphql'
 import { useSessionStore } from '@/features/accounts/session'
 
 export type QueueMessage = StaffWorkQueueSubscription['workQueue']
@@ -22,7 +22,6 @@ export const useWorkQueueStore = defineStore('staffWorkQueue', () => {
   let users = 0
   let attempt = 0
   let retryTimer: ReturnType<typeof setTimeout> | undefined
-  let offConnection: (() => void) | null = null
   /** whose queue this is: another sign-in starts with nothing new */
   let owner: string | null = null
 
@@ -61,6 +60,10 @@ export const useWorkQueueStore = defineStore('staffWorkQueue', () => {
       },
       error: () => retryLater(mine),
       complete: () => retryLater(mine),
+      // live as soon as the subscription is out, also over a connection a case page opened
+      started: () => {
+        if (mine === generation) state.value = 'live'
+      },
     })
   }
 
@@ -97,9 +100,6 @@ export const useWorkQueueStore = defineStore('staffWorkQueue', () => {
     if (users === 1) {
       window.addEventListener('online', onOnline)
       window.addEventListener('offline', onOffline)
-      offConnection = onWsConnection((event) => {
-        if (event === 'connected' && stop) state.value = 'live'
-      })
       connect()
     }
     let released = false
@@ -112,7 +112,6 @@ export const useWorkQueueStore = defineStore('staffWorkQueue', () => {
         stop?.()
         stop = null
         clearTimeout(retryTimer)
-        offConnection?.()
         window.removeEventListener('online', onOnline)
         window.removeEventListener('offline', onOffline)
         state.value = 'off'

@@ -6,7 +6,7 @@ import {
   type FieldApplicantRegisterMutation,
   type FieldHouseholdSetMutation,
   type FieldProxySubmitMutation,
-} from '@/generated/graphql'
+} from '@/generated/field'
 import { membersInput, profileInput } from '@/features/cases/transport'
 import type { MemberDraft, ProfileDraft } from '@/features/cases/types'
 import { invalidate, request, unwrap } from '@/modules/graphql'

@@ -1,5 +1,5 @@
 // The visit records' way to the server, and the one-time wiring of the store to the signed-in account.
-import { FieldInvestigateDocument, type FieldInvestigateMutation } from '@/generated/graphql'
+import { FieldInvestigateDocument, type FieldInvestigateMutation } from '@/generated/field'
 import { useSessionStore } from '@/features/accounts/session'
 import { uploadMaterial } from '@/features/materials/upload'
 import { invalidate, request, unwrap } from '@/modules/graphql'
