@@ -52,6 +52,11 @@ FACT_COLUMNS = ("last_seq", "submitted_at", "month", "item_id", "region_id", "ch
                 "age", "accepted", "extended", "draft_minutes", "rating", "ease",
                 *[f"{s}_{u}" for s in STAGES for u in ("wd", "h")])
 STATEMENT_TIMEOUT_MS = 120_000
+# PostgreSQL: processing times read the facts once per branch of a UNION ALL, which it may run in parallel
+# workers; the stages are dealt out to the branches by their usual number of finished cases (STAGE_WEIGHT)
+PG_BRANCHES = 2
+STAGE_WEIGHT = {"accept": 10, "total": 9, "approve": 8, "pay": 8, "investigate": 6, "verify": 5, "review": 3,
+                "province": 1}
 
 
 @dataclass(frozen=True)
@@ -260,12 +265,30 @@ async def funnel(scope: Scope, paying_item_ids: Sequence[int]) -> dict:
 
 
 def _limit_case(limits: dict[int, tuple[float, float]]) -> str:
-    """A limit per item (and the longer one once the case was extended), as SQL over `case_fact f`."""
-    whens = " ".join(
-        f"WHEN {int(i)} THEN {float(base)}" if base == ext else
-        f"WHEN {int(i)} THEN (CASE WHEN f.extended = 1 THEN {float(ext)} ELSE {float(base)} END)"
-        for i, (base, ext) in sorted(limits.items()))
-    return f"(CASE f.item_id {whens} END)" if whens else "NULL"
+    """A limit per item (and the longer one once the case was extended), as SQL over `case_fact f`: one WHEN
+    per distinct limit, with the items that share it (items mostly do: a few tests per fact, not one per
+    item), and DOUBLE PRECISION values (numeric literals would make PostgreSQL compare every value as numeric)."""
+    by_limit: dict[tuple[float, float], list[int]] = {}
+    for item_id, (base, ext) in sorted(limits.items()):
+        by_limit.setdefault((float(base), float(ext)), []).append(int(item_id))
+    whens = []
+    for (base, ext), ids in by_limit.items():
+        value = _double(base) if base == ext else f"(CASE WHEN f.extended = 1 THEN {_double(ext)} ELSE {_double(base)} END)"
+        whens.append(f"WHEN f.item_id IN ({', '.join(str(i) for i in ids)}) THEN {value}")
+    return f"(CASE {' '.join(whens)} END)" if whens else _double(None)
+
+
+def _double(value: float | None) -> str:
+    return f"CAST({'NULL' if value is None else float(value)} AS DOUBLE PRECISION)"
+
+
+def _branches(stages: Sequence[str], count: int) -> list[list[str]]:
+    """Splits the stages into at most `count` groups of about equal work (the biggest stages dealt out first)."""
+    by_size = sorted(stages, key=lambda s: STAGE_WEIGHT.get(s, 0), reverse=True)
+    groups: list[list[str]] = [[] for _ in range(min(count, len(stages)))]
+    for stage in by_size:
+        min(groups, key=lambda g: sum(STAGE_WEIGHT.get(s, 0) for s in g)).append(stage)
+    return [sorted(g, key=stages.index) for g in groups if g]
 
 
 async def durations(scope: Scope, dimensions: Sequence[str], stages: Sequence[str],
@@ -275,10 +298,16 @@ async def durations(scope: Scope, dimensions: Sequence[str], stages: Sequence[st
     than the limit (`over`) or than 75% of it (`warned`). `limits`: stage → item id → (limit, limit once
     extended) in working days.
 
-    One branch per stage, which PostgreSQL may run in parallel workers (Parallel Append). Each percentile
-    is a sort of the stage's cases, most of the statement's time: hours are sorted only when asked for."""
+    Each percentile is a sort of the stage's cases, most of the statement's time: hours are sorted only
+    when asked for. PostgreSQL reads the facts once per branch (a few stages each, `percentile_cont … FILTER`
+    per stage), and may run the branches in parallel workers; SQLite ranks each stage in its own branch."""
+    if not stages:
+        return []
     d = dialect()
     keys = _keys(dimensions)
+    if d.pg:
+        parts = [_pg_durations(d, scope, dimensions, group, limits, hours) for group in _branches(stages, PG_BRANCHES)]
+        return await fetch(d, " UNION ALL ".join(f"SELECT * FROM ({p}) s{i}" for i, p in enumerate(parts)))
     values = ["wd", "h"] if hours else ["wd"]
     parts = []
     for stage in stages:
@@ -293,9 +322,38 @@ async def durations(scope: Scope, dimensions: Sequence[str], stages: Sequence[st
         aggregates = [f"'{stage}' AS stage", "COUNT(*) AS n", "SUM(over) AS over", "SUM(warned) AS warned"]
         sql = d.percentiles(inner, keys, values, aggregates, nullable=False)
         parts.append(sql if hours else f"SELECT p.*, NULL AS h_p50, NULL AS h_p90 FROM ({sql}) p")
-    if not parts:
-        return []
     return await fetch(d, " UNION ALL ".join(f"SELECT * FROM ({p}) s{i}" for i, p in enumerate(parts)))
+
+
+def _pg_durations(d: Dialect, scope: Scope, dimensions: Sequence[str], stages: Sequence[str],
+                  limits: dict[str, dict[int, tuple[float, float]]], hours: bool) -> str:
+    """One pass over the facts for a few stages: per group, each stage's counts and percentiles as columns
+    (an aggregate FILTERed to the facts that finished the stage), then turned into one row per stage."""
+    keys = _keys(dimensions)
+    cols, aggregates, rows = [], [], []
+    for stage in stages:
+        wd, h, lim = f"t.{stage}_wd", f"t.{stage}_h", f"t.{stage}_lim"
+        cols += [f"f.{stage}_wd", f"f.{stage}_h", f"{_limit_case(limits.get(stage, {}))} AS {stage}_lim"]
+        done = f"{wd} IS NOT NULL AND {h} IS NOT NULL"
+        aggregates += [f"COUNT(*) FILTER (WHERE {done}) AS {stage}_n",
+                       f"COUNT(*) FILTER (WHERE {done} AND {wd} > {lim}) AS {stage}_over",
+                       f"COUNT(*) FILTER (WHERE {done} AND {wd} > 0.75 * {lim}) AS {stage}_warned",
+                       f"percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {wd}) FILTER (WHERE {done})"
+                       f" AS {stage}_wd"]
+        if hours:
+            aggregates.append(f"percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {h}) FILTER (WHERE {done})"
+                              f" AS {stage}_h")
+            pick_h = f"g.{stage}_h[1], g.{stage}_h[2]"
+        else:
+            pick_h = "CAST(NULL AS DOUBLE PRECISION), CAST(NULL AS DOUBLE PRECISION)"
+        rows.append(f"('{stage}', g.{stage}_n, g.{stage}_over, g.{stage}_warned, g.{stage}_wd[1], g.{stage}_wd[2],"
+                    f" {pick_h})")
+    inner = (f"SELECT {', '.join([*_select_dims(d, dimensions), *cols])} FROM case_fact f"
+             f" WHERE {scope_where(d, scope)}")
+    group = f" GROUP BY {', '.join(keys)}" if keys else ""
+    return (f"SELECT {', '.join([*[f'g.{k}' for k in keys], 's.*'])}"
+            f" FROM (SELECT {', '.join([*keys, *aggregates])} FROM ({inner}) t{group}) g"
+            f" CROSS JOIN LATERAL (VALUES {', '.join(rows)}) s(stage, n, over, warned, wd_p50, wd_p90, h_p50, h_p90)")
 
 
 async def clock_rates(scope: Scope, dimensions: Sequence[str], now: datetime) -> list[dict]:
