@@ -338,9 +338,11 @@ async def assignees(actor: Actor, case_id: int) -> list:
     return await repository.staff_for(roles=list(roles), regions=regions)
 
 
-async def events_for(actor: Actor, case: Case, after_seq: int = 0) -> list[CaseEvent]:
-    """Returns the events of a case the caller may see (applicants see public steps only)."""
-    return await repository.events_of(case.id, public_only=not actor.is_staff, after_seq=after_seq)
+async def events_for(actor: Actor, case: Case | int, after_seq: int = 0) -> list[CaseEvent]:
+    """Returns the events of a case (or of a case id the caller was allowed to read) the caller may see
+    (applicants see public steps only)."""
+    case_id = case if isinstance(case, int) else case.id
+    return await repository.events_of(case_id, public_only=not actor.is_staff, after_seq=after_seq)
 
 
 @dataclass

@@ -13,6 +13,7 @@ from api.cases.types import CaseEvent, CaseStatus
 from api.cases.workflow import ACTIONS, STATUSES
 from api.graphql.payloads import parse_id, require_signed_in
 from api.graphql.websocket import closer_for_slow_subscriber
+from api.kit.actors import Actor
 from api.kit.broker import get_broker
 from api.kit.errors import NotAllowedError, ValidationError
 
@@ -27,6 +28,31 @@ QUEUE_STATUSES: dict[str, frozenset[str]] = {
     "finance": frozenset({"approved", "paying"}),
     "supervisor": frozenset(STATUSES),
 }
+
+
+REPLAY: dict = {}  # what `_steps` is given for the replay: no seq, so everything after `handled` is read
+
+
+async def _steps(actor: Actor, case_id: int, *, handled: int, message: dict) -> tuple[int, list[CaseEvent]]:
+    """Returns the highest seq handled once `message` is, and the steps it makes the subscriber send.
+
+    Subscribe first, then read: an event committed in between is both read and announced, and taking only
+    what lies past the highest seq handled drops the duplicate."""
+    announced = message.get("seq")  # none for the replay and on a resync after a broker outage: read
+    if announced is not None and announced <= handled:
+        return handled, []
+    event = message.get("event")
+    if event is not None and announced == handled + 1:
+        # the next step, carried whole by the message: every earlier one is handled, so no read
+        shown = actor.is_staff or event["public"]
+        return announced, [CaseEvent.from_model(LiveEvent(event), for_staff=actor.is_staff)] if shown else []
+    # the replay, a gap (a message lost or overtaken on the way) or a resync: read from the database
+    steps = []
+    for stored in await service.events_for(actor, case_id, after_seq=handled):
+        handled = stored.seq
+        steps.append(CaseEvent.from_model(stored, for_staff=actor.is_staff))
+    # events up to the announced one are committed, so none of them can turn up later
+    return max(handled, announced or 0), steps
 
 
 class LiveEvent:
@@ -71,33 +97,20 @@ class CaseSubscriptions:
         if after_seq < 0:
             raise ValidationError("afterSeq 不能小于0", code="after_seq_invalid", field="afterSeq")
         actor = info.context.actor
-        case = await service.get_for(actor, parse_id(case_id))
-        staff = actor.is_staff
-        # Subscribe first, then read: an event committed in between is both read and announced, and
-        # reading only past the highest seq already handled drops the duplicate.
-        async with get_broker().subscribe(service.case_channel(str(case.id)), max_queue=LIVE_QUEUE,
+        # only the id is kept: a subscription lives for hours, and the fewer objects it holds, the shorter a
+        # full collection over every live subscription is
+        case = (await service.get_for(actor, parse_id(case_id))).id
+        async with get_broker().subscribe(service.case_channel(str(case)), max_queue=LIVE_QUEUE,
                                           on_overflow=closer_for_slow_subscriber(info.context)) as live:
-            handled = after_seq
-            for event in await service.events_for(actor, case, after_seq=handled):
-                handled = event.seq
-                yield CaseEvent.from_model(event, for_staff=staff)
-            async for message in live:
-                announced = message.get("seq")  # none on a resync after a broker outage: read anyway
-                if announced is not None and announced <= handled:
-                    continue
-                event = message.get("event")
-                if event is not None and announced == handled + 1:
-                    # the next step, carried whole by the message: every earlier one is handled, so no read
-                    handled = announced
-                    if staff or event["public"]:
-                        yield CaseEvent.from_model(LiveEvent(event), for_staff=staff)
-                    continue
-                # a gap (a message lost or overtaken on the way) or a resync: read from the database
-                for event in await service.events_for(actor, case, after_seq=handled):
-                    handled = event.seq
-                    yield CaseEvent.from_model(event, for_staff=staff)
-                # events up to the announced one are committed, so none of them can turn up later
-                handled = max(handled, announced or 0)
+            handled, steps = await _steps(actor, case, handled=after_seq, message=REPLAY)
+            while True:
+                # nothing sent is held while waiting (hours, often): a step goes out of the list as it is sent
+                while steps:
+                    yield steps.pop(0)
+                try:
+                    handled, steps = await _steps(actor, case, handled=handled, message=await anext(live))
+                except StopAsyncIteration:
+                    return
 
     @strawberry.subscription(description="For staff: cases entering, leaving or changing in their region and "
                                          "stages (new submissions, returns, warnings, overdue).")
