@@ -27,9 +27,26 @@ configureAuth({
 })
 useElderStore()
 
-app.use(router)
-void restoreLocale().finally(() => {
+app.use(router) // starts the first navigation: the page's code and data are on their way meanwhile
+
+/**
+ * Lets the browser paint and take a tap between the start-up steps: on a cheap phone the code above,
+ * the first render and the offline stores are each tens of milliseconds, and in one piece they would
+ * hold the phone frozen for all of them.
+ */
+const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0))
+
+async function start(): Promise<void> {
+  try {
+    await restoreLocale()
+  } catch {
+    // the saved language could not be loaded (offline, first visit after an update): zh-CN it is
+  }
+  await nextTask()
   app.mount('#app')
+  await nextTask()
   startServiceWorker()
   void startOffline()
-})
+}
+
+void start()

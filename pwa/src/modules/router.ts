@@ -1,5 +1,5 @@
 // Routes: every page but the first screen is loaded on demand; signed-in pages send others to sign in.
-import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
+import { START_LOCATION, createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import HomePage from '@/pages/HomePage.vue'
 import { useSessionStore } from '@/features/accounts/session'
 import { CaseDetailDocument } from '@/generated/cases'
@@ -42,7 +42,10 @@ const routes: RouteRecordRaw[] = [
 export const router = createRouter({
   history: createWebHistory(),
   routes,
-  scrollBehavior(_to, _from, saved) {
+  scrollBehavior(_to, from, saved) {
+    // the first page of a visit is at the top already: scrolling there would only force a layout of
+    // the whole page in the middle of its first render
+    if (from === START_LOCATION) return saved ?? false
     return saved ?? { top: 0 }
   },
 })
