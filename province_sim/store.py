@@ -191,6 +191,10 @@ class Store:
 
     async def decide_due(self, now: float, *, bands: dict[int, str]) -> int:
         """Decides every pending application whose time has come, oldest first; returns how many."""
+        async with self._lock:  # most ticks find nothing: one read, no transaction
+            if not await self._conn.execute_fetchall(
+                    "SELECT 1 FROM application WHERE status = 'pending' AND decide_at <= ? LIMIT 1", (now,)):
+                return 0
         async with self._transaction() as db:
             rows = await db.execute_fetchall("SELECT * FROM application WHERE status = 'pending' AND decide_at <= ?"
                                              " ORDER BY id", (now,))

@@ -20,6 +20,20 @@ async def by_request_id(request_id: str, *, for_update: bool = False) -> Provinc
     return await qs.first()
 
 
+async def mark_sent(request_id: str, reference: str, at: datetime) -> int:
+    """Records a push the province answered, unless the sync is already sent or decided (one statement; it
+    holds the row until the transaction ends, as a read for update would)."""
+    return await ProvinceSync.filter(request_id=request_id, state__in=["pending", "failing", "dead"]).update(
+        state="sent", reference=reference, pushed_at=at, last_error=None)
+
+
+async def case_with_applicant(case_id: int):
+    """Returns the case with its applicant (one query), for the push."""
+    from api.cases.models import Case
+
+    return await Case.filter(id=case_id).select_related("applicant").first()
+
+
 async def by_case(case_id: int) -> ProvinceSync | None:
     return await ProvinceSync.get_or_none(case_id=case_id)
 

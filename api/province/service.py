@@ -54,10 +54,9 @@ async def request_push(case_id: int, case_number: str) -> ProvinceSync:
 
 async def _application(case_id: int, request_id: str) -> dict:
     from api.applicants import service as applicants
-    from api.cases import service as cases
 
-    case = await cases.repository.by_id(case_id)
-    applicant = await applicants.repository.get(case.applicant_id)
+    case = await repository.case_with_applicant(case_id)
+    applicant = case.applicant
     s = get_settings()
     bank = None
     if applicant.bank_account_enc:
@@ -83,10 +82,8 @@ async def deliver_push(message: OutboxMessage) -> None:
     if not reference:
         raise RuntimeError("province answered without a reference")
     async with unit_of_work():
-        sync = await repository.by_request_id(request_id, for_update=True)
-        if sync.state in ("pending", "failing", "dead"):
-            sync.state, sync.reference, sync.pushed_at, sync.last_error = "sent", reference, clock.now(), None
-            await repository.save(sync, ["state", "reference", "pushed_at", "last_error"])
+        # the sync's row first, then the case's: the order a callback takes them in too
+        await repository.mark_sent(request_id, reference, clock.now())
         case = await cases.repository.by_id(case_id, for_update=True)
         if case.status == "accepted":
             await cases.act(SYSTEM, case_id, "province_sent", {"reference": reference}, locked=case)
