@@ -217,12 +217,14 @@ async def _view(case: Case, item: AidItem, now: datetime, applicant: Applicant |
 
 
 async def act(actor: Actor, case_id: int, action: str, data: dict | None = None, *,
-              client_key: str | None = None, locked: Case | None = None) -> tuple[Case, CaseEvent]:
+              client_key: str | None = None, locked: Case | None = None,
+              applicant: Applicant | None = None) -> tuple[Case, CaseEvent]:
     """Takes one workflow action on a case: checks it, changes the state, appends the event.
 
     With a `client_key` (a record made offline and sent later), sending the same record again changes nothing
     and answers as the first time did. A caller that already holds the case's row lock in this transaction
-    (`repository.by_id(case_id, for_update=True)`) passes the case as `locked`, which spares the read."""
+    (`repository.by_id(case_id, for_update=True)`) passes the case as `locked`, and one that has just read the
+    case's applicant passes it as `applicant`: each spares a read."""
     case = locked if locked is not None and locked.id == case_id else await repository.by_id(case_id, for_update=True)
     if case is None or not (can_read(actor, case) or actor.kind in ("system", "province")):
         raise CaseNotFound()
@@ -240,7 +242,7 @@ async def act(actor: Actor, case_id: int, action: str, data: dict | None = None,
     settings = get_settings()
     notice = timedelta(seconds=settings.demo_notice_seconds) if settings.demo_notice_seconds else None
     try:
-        t = decide(action, await _view(case, item, now), actor, data, now,
+        t = decide(action, await _view(case, item, now, applicant), actor, data, now,
                    withdraw_grace=timedelta(minutes=settings.withdraw_grace_minutes), notice_length=notice)
     except ConflictError as e:
         if client_key is not None and e.code == "invalid_transition":

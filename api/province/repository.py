@@ -6,6 +6,7 @@ from datetime import datetime
 
 from tortoise.expressions import Q
 
+from api.cases.models import Case
 from api.province.models import ProvinceSync, SeenNonce
 
 
@@ -27,10 +28,8 @@ async def mark_sent(request_id: str, reference: str, at: datetime) -> int:
         state="sent", reference=reference, pushed_at=at, last_error=None)
 
 
-async def case_with_applicant(case_id: int):
+async def case_with_applicant(case_id: int) -> Case | None:
     """Returns the case with its applicant (one query), for the push."""
-    from api.cases.models import Case
-
     return await Case.filter(id=case_id).select_related("applicant").first()
 
 

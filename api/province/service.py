@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from api.kit import clock
 from api.kit.actors import PROVINCE, SYSTEM, Actor
@@ -15,6 +16,9 @@ from api.province import repository
 from api.province.client import ProvinceClient
 from api.province.models import ProvinceSync
 from api.settings import get_settings
+
+if TYPE_CHECKING:
+    from api.cases.models import Case
 
 log = logging.getLogger("dachuan.province")
 PUSH_TOPIC = "province.push"
@@ -52,10 +56,10 @@ async def request_push(case_id: int, case_number: str) -> ProvinceSync:
     return sync
 
 
-async def _application(case_id: int, request_id: str) -> dict:
+def _application(case: Case, request_id: str) -> dict:
+    """Returns the Application body of the contract for a case read with its applicant."""
     from api.applicants import service as applicants
 
-    case = await repository.case_with_applicant(case_id)
     applicant = case.applicant
     s = get_settings()
     bank = None
@@ -76,8 +80,8 @@ async def deliver_push(message: OutboxMessage) -> None:
 
     request_id = message.payload["request_id"]
     case_id = message.payload["case_id"]
-    body = await _application(case_id, request_id)
-    answer = await get_client().push(body)
+    pushed = await repository.case_with_applicant(case_id)
+    answer = await get_client().push(_application(pushed, request_id))
     reference = str(answer.get("reference") or "")
     if not reference:
         raise RuntimeError("province answered without a reference")
@@ -86,7 +90,8 @@ async def deliver_push(message: OutboxMessage) -> None:
         await repository.mark_sent(request_id, reference, clock.now())
         case = await cases.repository.by_id(case_id, for_update=True)
         if case.status == "accepted":
-            await cases.act(SYSTEM, case_id, "province_sent", {"reference": reference}, locked=case)
+            await cases.act(SYSTEM, case_id, "province_sent", {"reference": reference}, locked=case,
+                            applicant=pushed.applicant)
 
 
 async def note_push_failure(message: OutboxMessage, error: str) -> None:
