@@ -206,10 +206,18 @@ async def get_for(actor: Actor, case_id: int) -> Case:
     return case
 
 
-async def _view(case: Case, item: AidItem, now: datetime, applicant: Applicant | None = None) -> CaseView:
-    if applicant is None or applicant.id != case.applicant_id:
-        applicant = await applicants.repository.get(case.applicant_id)
-    minor = applicant is not None and age_on(applicant.birth_date, now.date()) < 18
+# The actions whose rules look at the applicant (a minor's case has no public notice: `workflow.decide`, review);
+# for every other action the view skips reading the applicant.
+ACTIONS_ON_APPLICANT_AGE = frozenset({"review"})
+
+
+async def _view(case: Case, item: AidItem, now: datetime, applicant: Applicant | None = None, *,
+                with_applicant: bool = True) -> CaseView:
+    minor = False
+    if with_applicant:
+        if applicant is None or applicant.id != case.applicant_id:
+            applicant = await applicants.repository.get(case.applicant_id)
+        minor = applicant is not None and age_on(applicant.birth_date, now.date()) < 18
     return CaseView(status=case.status, route=aid_items.route_of(item), region_code=case.region_id,
                     applicant_id=case.applicant_id, channel=case.channel, submitted_at=case.submitted_at,
                     emergency=case.emergency, notice_until=case.notice_until, applicant_is_minor=minor,
@@ -217,14 +225,12 @@ async def _view(case: Case, item: AidItem, now: datetime, applicant: Applicant |
 
 
 async def act(actor: Actor, case_id: int, action: str, data: dict | None = None, *,
-              client_key: str | None = None, locked: Case | None = None,
-              applicant: Applicant | None = None) -> tuple[Case, CaseEvent]:
+              client_key: str | None = None, locked: Case | None = None) -> tuple[Case, CaseEvent]:
     """Takes one workflow action on a case: checks it, changes the state, appends the event.
 
     With a `client_key` (a record made offline and sent later), sending the same record again changes nothing
     and answers as the first time did. A caller that already holds the case's row lock in this transaction
-    (`repository.by_id(case_id, for_update=True)`) passes the case as `locked`, and one that has just read the
-    case's applicant passes it as `applicant`: each spares a read."""
+    (`repository.by_id(case_id, for_update=True)`) passes the case as `locked`, which spares the read."""
     case = locked if locked is not None and locked.id == case_id else await repository.by_id(case_id, for_update=True)
     if case is None or not (can_read(actor, case) or actor.kind in ("system", "province")):
         raise CaseNotFound()
@@ -242,7 +248,8 @@ async def act(actor: Actor, case_id: int, action: str, data: dict | None = None,
     settings = get_settings()
     notice = timedelta(seconds=settings.demo_notice_seconds) if settings.demo_notice_seconds else None
     try:
-        t = decide(action, await _view(case, item, now, applicant), actor, data, now,
+        view = await _view(case, item, now, with_applicant=action in ACTIONS_ON_APPLICANT_AGE)
+        t = decide(action, view, actor, data, now,
                    withdraw_grace=timedelta(minutes=settings.withdraw_grace_minutes), notice_length=notice)
     except ConflictError as e:
         if client_key is not None and e.code == "invalid_transition":

@@ -90,8 +90,7 @@ async def deliver_push(message: OutboxMessage) -> None:
         await repository.mark_sent(request_id, reference, clock.now())
         case = await cases.repository.by_id(case_id, for_update=True)
         if case.status == "accepted":
-            await cases.act(SYSTEM, case_id, "province_sent", {"reference": reference}, locked=case,
-                            applicant=pushed.applicant)
+            await cases.act(SYSTEM, case_id, "province_sent", {"reference": reference}, locked=case)
 
 
 async def note_push_failure(message: OutboxMessage, error: str) -> None:
