@@ -7,6 +7,7 @@ import vue from '@vitejs/plugin-vue'
 import Components from 'unplugin-vue-components/vite'
 import { VantResolver } from '@vant/auto-import-resolver'
 import { VitePWA } from 'vite-plugin-pwa'
+import { baseCompile } from '@intlify/message-compiler'
 import zhCN from './src/locales/zh-CN.json'
 
 const API = process.env.API_URL ?? 'http://127.0.0.1:8000'
@@ -39,7 +40,43 @@ function vantIconFontAsFile(): Plugin {
   }
 }
 
-export default defineConfig({
+/**
+ * The messages in `src/locales` compiled at build time, as vue-i18n would compile each one on first use
+ * on the phone: every string becomes its message AST (what vue-i18n's JIT compiler makes of it). The
+ * app then ships without the message compiler (`__INTLIFY_DROP_MESSAGE_COMPILER__`) and a page's first
+ * render compiles nothing. A message vue-i18n could not read fails the build.
+ */
+function precompiledMessages(): Plugin {
+  const compile = (value: unknown, where: string): unknown => {
+    if (typeof value === 'string') {
+      return baseCompile(value, {
+        jit: true,
+        location: false,
+        minify: true,
+        onError: (error) => {
+          throw new Error(`${where}: ${error.message}`)
+        },
+      }).ast
+    }
+    if (Array.isArray(value)) return value.map((v, i) => compile(v, `${where}.${i}`))
+    if (value && typeof value === 'object') {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, compile(v, where ? `${where}.${k}` : k)]))
+    }
+    return value
+  }
+  return {
+    name: 'dachuan:precompiled-messages',
+    apply: 'build',
+    enforce: 'pre',
+    transform(code, id) {
+      const file = id.split('?')[0].replace(/\\/g, '/')
+      if (!/\/src\/locales\/.+\.json$/.test(file)) return null
+      return { code: JSON.stringify(compile(JSON.parse(code), file.slice(file.indexOf('/src/locales/') + 1))), map: null }
+    },
+  }
+}
+
+export default defineConfig(({ command }) => ({
   resolve: {
     alias: { '@': fileURLToPath(new URL('./src', import.meta.url)) },
   },
@@ -47,11 +84,14 @@ export default defineConfig({
     __VUE_I18N_FULL_INSTALL__: true,
     __VUE_I18N_LEGACY_API__: false,
     __INTLIFY_PROD_DEVTOOLS__: false,
+    // built messages are precompiled (above); the dev server and the unit tests compile them as they go
+    __INTLIFY_DROP_MESSAGE_COMPILER__: command === 'build',
     __VUE_PROD_DEVTOOLS__: false,
     __VUE_OPTIONS_API__: false,
   },
   plugins: [
     vantIconFontAsFile(),
+    precompiledMessages(),
     vue(),
     Components({ resolvers: [VantResolver()], dts: 'src/components.d.ts', dirs: [] }),
     VitePWA({
@@ -111,4 +151,4 @@ export default defineConfig({
     setupFiles: ['fake-indexeddb/auto'],
     include: ['src/**/*.test.ts'],
   },
-})
+}))
