@@ -13,6 +13,7 @@ from api.province import service as province
 from api.settings import Settings
 
 log = logging.getLogger("dachuan.workers")
+OUTBOX_BATCH = 20  # messages claimed at once by one worker
 
 
 def worker_name() -> str:
@@ -65,7 +66,7 @@ async def run_workers(settings: Settings, stop: asyncio.Event, *, name: str | No
     tasks = [
         asyncio.create_task(_listen_for_wake(wake, stop)),
         asyncio.create_task(_every(settings.outbox_poll_seconds, stop,
-                                   lambda: outbox.dispatch_once(worker, policy), "outbox", wake)),
+                                   lambda: _dispatch(worker, policy), "outbox", wake)),
         asyncio.create_task(_every(min(settings.reconcile_interval_seconds, 10.0), stop,
                                    lambda: _reconcile(), "reconciler")),
         asyncio.create_task(_every(settings.clock_scan_seconds, stop, lambda: _clocks(), "clocks")),
@@ -75,6 +76,12 @@ async def run_workers(settings: Settings, stop: asyncio.Event, *, name: str | No
     for t in tasks:
         t.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _dispatch(worker: str, policy: outbox.RetryPolicy) -> bool:
+    # only a full batch says more may be waiting: after a smaller one, the next round waits for a wake-up
+    # (one that came during this round counts) or the poll, instead of claiming once more for nothing
+    return await outbox.dispatch_once(worker, policy, batch=OUTBOX_BATCH) >= OUTBOX_BATCH
 
 
 async def _reconcile() -> bool:
