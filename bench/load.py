@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/load.py                                              # 200 applicants, 2,000 subscribers, 60 s
     .venv/bin/python bench/load.py --applicants 20 --subscribers 200 --seconds 10   # smoke run, well under a minute
+    .venv/bin/python bench/load.py --per-kind 20          # API CPU per request kind, one request at a time
 
 Shape (PostgreSQL + Redis, the scaled-out topology): a throw-away PostgreSQL cluster and Redis server,
 `--apis` API processes (default 2) and one `python -m workers` process; `python -m api migrate` for the schema
@@ -386,6 +387,79 @@ async def drive(args, topo: h.Topology, urls: list[str], api_logs: list) -> dict
     return figures
 
 
+async def per_kind(args, topo: h.Topology, url: str, api_log, api_pid: int) -> None:
+    """`--per-kind N`: N applicants one request at a time, kind by kind, on ONE API process (no subscribers, no
+    other traffic); prints the CPU that API process used per request of each kind. CPU time counts only what
+    the process itself ran, so it hardly depends on what else the machine is doing, unlike latency."""
+    import httpx
+
+    from api.kit.idnumber import make_id_number
+
+    codes = CodeReader([api_log])
+    codes.start()
+    photos = [photo_bytes(args.photo, i) for i in range(4)]
+    n = args.per_kind
+    cpu: dict[str, list[float]] = defaultdict(list)
+
+    async with httpx.AsyncClient(base_url=url, timeout=args.timeout) as http:
+        async def post(query: str, variables: dict, field: str, success: str, token: str | None = None) -> dict:
+            r = await http.post("/graphql", json={"query": query, "variables": variables},
+                                headers={"Authorization": f"Bearer {token}"} if token else {})
+            payload = r.json()["data"][field]
+            if payload["__typename"] != success:
+                raise RuntimeError(f"{field}: {payload}")
+            return payload
+
+        for turn in range(args.per_kind_rounds):
+            ks = range(turn * n, (turn + 1) * n)
+            phones = [f"137{k:08d}" for k in ks]
+            t = h.cpu_seconds(api_pid)
+            for phone in phones:
+                await post(CODE_REQUEST, {"p": phone}, "authCodeRequest", "CodeSentSuccess")
+            cpu["authCodeRequest"].append((h.cpu_seconds(api_pid) - t) / n)
+            sent = [await codes.code_for(phone) for phone in phones]
+            t = h.cpu_seconds(api_pid)
+            tokens = [(await post(CODE_SIGN_IN, {"p": phone, "c": code}, "authCodeSignIn", "SignInSuccess"))["token"]
+                      for phone, code in zip(phones, sent, strict=True)]
+            cpu["authCodeSignIn"].append((h.cpu_seconds(api_pid) - t) / n)
+            t = h.cpu_seconds(api_pid)
+            for k, token in zip(ks, tokens, strict=True):
+                profile = {"name": "压测申请人", "idNumber": make_id_number(birth=date(1980, 1, 1) + timedelta(days=k // 800),
+                                                                     seq=100 + k % 800),
+                           "address": f"新桥村{k}号", "regionCode": h.XINQIAO}
+                await post(PROFILE_SAVE, {"i": profile}, "profileSave", "ApplicantSuccess", token)
+            cpu["profileSave"].append((h.cpu_seconds(api_pid) - t) / n)
+            t = h.cpu_seconds(api_pid)
+            uploaded = []
+            for k, token in zip(ks, tokens, strict=True):
+                ids = []
+                for i in range(args.photos):
+                    r = await http.post("/api/materials", data={"kind": PHOTO_KINDS[i]},
+                                        files={"file": ("photo.jpg", photos[(k + i) % len(photos)], "image/jpeg")},
+                                        headers={"Authorization": f"Bearer {token}"})
+                    if r.status_code != 201:
+                        raise RuntimeError(f"upload: HTTP {r.status_code}: {r.text[:200]}")
+                    ids.append(r.json()["id"])
+                uploaded.append(ids)
+            cpu["upload"].append((h.cpu_seconds(api_pid) - t) / (n * args.photos))
+            t = h.cpu_seconds(api_pid)
+            for token, ids in zip(tokens, uploaded, strict=True):
+                await post(SUBMIT, {"i": {"itemCode": "jiuye", "submissionKey": uuid.uuid4().hex,
+                                          "form": {"helpWanted": "training"}, "materialIds": ids}},
+                           "caseSubmit", "CaseSuccess", token)
+            cpu["caseSubmit"].append((h.cpu_seconds(api_pid) - t) / n)
+    await codes.close()
+    journey = sum(min(v) * (args.photos if k == "upload" else 1) for k, v in cpu.items())
+    out = [("date", time.strftime("%Y-%m-%d %H:%M %Z")), ("machine", h.machine()), ("code", h.source_version()),
+           ("machine load", f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"),
+           ("load", f"{n} applicants × {args.per_kind_rounds} rounds, one request at a time, {args.photos} photos "
+                    f"of {args.photo} each")]
+    out += [(kind, "API CPU per request " + ", ".join(f"{1000 * x:.1f} ms" for x in v) + " (by round)")
+            for kind, v in cpu.items()]
+    out.append(("journey", f"{1000 * journey:.0f} ms of API CPU per applicant (the lowest round of each kind)"))
+    print(h.summary_block("bench/load.py --per-kind — API CPU per request, one at a time", out), flush=True)
+
+
 def report(args, f: dict) -> bool:
     rec: Recorder = f["rec"]
     elapsed = f["elapsed"]
@@ -458,6 +532,10 @@ def main() -> None:
                              "proxy: all limits at their defaults, a distinct X-Forwarded-For per applicant")
     parser.add_argument("--timeout", type=float, default=30, help="seconds before a request counts as failed")
     parser.add_argument("--grace", type=float, default=3, help="seconds to wait for the last deliveries")
+    parser.add_argument("--per-kind", type=int, default=0, metavar="N",
+                        help="instead of the load: N applicants one request at a time on one API process, "
+                             "printing its CPU per request kind")
+    parser.add_argument("--per-kind-rounds", type=int, default=2, help="rounds of --per-kind (default 2)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs)")
     args = parser.parse_args()
     if not 1 <= args.photos <= len(PHOTO_KINDS):
@@ -479,14 +557,20 @@ def main() -> None:
             extra["TRUST_FORWARDED_FOR"] = "true"
         topo.base_env(**extra)
         topo.migrate()
-        urls, logs = [], []
+        urls, logs, pids = [], [], []
+        if args.per_kind:
+            args.apis = 1
         for i in range(args.apis):
             port = h.free_port()
-            topo.start_api(f"api{i + 1}", port)
+            pids.append(topo.start_api(f"api{i + 1}", port).pid)
             urls.append(f"http://127.0.0.1:{port}")
             logs.append(topo.logs / f"api{i + 1}.log")
         topo.spawn([sys.executable, "-m", "workers"], "workers")
         h.log(f"PostgreSQL, Redis, APIs {', '.join(urls)}, 1 workers process")
+        if args.per_kind:
+            asyncio.run(per_kind(args, topo, urls[0], logs[0], pids[0]))
+            ok_run = True
+            return
         figures = asyncio.run(drive(args, topo, urls, logs))
         report(args, figures)
         ok_run = not figures["rec"].errors
