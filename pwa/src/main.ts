@@ -27,16 +27,16 @@ configureAuth({
 })
 useElderStore()
 
-app.use(router) // starts the first navigation: the page's code and data are on their way meanwhile
-
 /**
  * Lets the browser paint and take a tap between the start-up steps: on a cheap phone the code above,
- * the first render and the offline stores are each tens of milliseconds, and in one piece they would
- * hold the phone frozen for all of them.
+ * the first navigation, the first render and the offline stores are each tens of milliseconds, and in
+ * one piece they would hold the phone frozen for all of them.
  */
 const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0))
 
 async function start(): Promise<void> {
+  await nextTask()
+  app.use(router) // starts the first navigation: the page's code and data are on their way meanwhile
   try {
     await restoreLocale()
   } catch {
@@ -46,6 +46,7 @@ async function start(): Promise<void> {
   app.mount('#app')
   await nextTask()
   startServiceWorker()
+  await nextTask()
   void startOffline()
 }
 

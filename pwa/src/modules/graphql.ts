@@ -325,11 +325,15 @@ function wsUrl(): string {
 
 async function createWsClient(): Promise<Client> {
   const { createClient } = await import('graphql-ws')
+  // the library's code runs in one task, the socket opens in the next: two short tasks on a cheap phone
+  await new Promise((resolve) => setTimeout(resolve, 0))
   let socket: WebSocket | null = null
   let pongTimer: ReturnType<typeof setTimeout> | undefined
   return createClient({
     url: wsUrl(),
     lazy: true,
+    // the browser's own ids where it has them (a secure context): no regular expression per subscription
+    ...(typeof crypto !== 'undefined' && typeof crypto.randomUUID === 'function' ? { generateID: () => crypto.randomUUID() } : {}),
     // reconnecting is the caller's job: it resumes with the last seq it has, so nothing is missed
     retryAttempts: 0,
     keepAlive: 15_000,

@@ -27,7 +27,10 @@ vi.stubGlobal('window', { location: { protocol: 'http:', host: 'localhost' }, ad
 const { resetWs, subscribe } = await import('./graphql')
 
 const doc = (name: string) => ({ toString: () => `subscription ${name} { x }` }) as never
-const flush = () => new Promise((resolve) => setTimeout(resolve, 0))
+/** Lets the client load and open (it waits a task between the two). */
+async function flush(): Promise<void> {
+  for (let i = 0; i < 3; i++) await new Promise((resolve) => setTimeout(resolve, 0))
+}
 
 function sink() {
   return { next: vi.fn(), error: vi.fn(), complete: vi.fn(), started: vi.fn() }
