@@ -81,7 +81,8 @@ export default defineConfig(({ command }) => ({
     alias: { '@': fileURLToPath(new URL('./src', import.meta.url)) },
   },
   define: {
-    __VUE_I18N_FULL_INSTALL__: true,
+    // no <i18n-t>, <i18n-n>, <i18n-d> or v-t in the app: vue-i18n leaves them out
+    __VUE_I18N_FULL_INSTALL__: false,
     __VUE_I18N_LEGACY_API__: false,
     __INTLIFY_PROD_DEVTOOLS__: false,
     // built messages are precompiled (above); the dev server and the unit tests compile them as they go
