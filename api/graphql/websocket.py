@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from typing import Any
 
 from graphql import GraphQLError
@@ -72,14 +73,12 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler):
 
     async def _session_still_valid(self) -> bool:
         """Tells whether the token the connection signed in with still names a live session (anonymous: yes)."""
-        from api.accounts import service as accounts
-
         token = getattr(self.context, "token", None)
         actor = getattr(self.context, "actor", None)
         if token is None or actor is None or actor.kind == "anonymous":
             return True
         try:
-            return await accounts.resolve_session(token) is not None
+            return await session_live(token)
         except Exception as e:  # the database being away is no reason to drop every live connection
             log.warning("could not check a live connection's session: %s", e)
             return True
@@ -99,6 +98,27 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler):
             self._pinger.cancel()
             await asyncio.gather(self._pinger, return_exceptions=True)
         await super().shutdown()
+
+
+async def session_live(token: str) -> bool:
+    """Tells whether a token's session still admits its caller, by the rules `accounts.resolve_session` applies
+    (not revoked, not expired, the staff account enabled and not idle too long) but without counting the check
+    as activity: an open connection must not keep an idle staff session alive."""
+    from api.accounts import repository as accounts
+    from api.kit import clock
+    from api.kit.crypto import token_hash
+    from api.settings import get_settings
+
+    session = await accounts.session_by_hash(token_hash(token))
+    now = clock.now()
+    if session is None or session.revoked_at is not None or session.expires_at <= now:
+        return False
+    if session.kind == "staff":
+        staff = session.staff
+        seen = session.last_seen_at or session.created_at
+        return (staff is not None and not staff.disabled
+                and now - seen < timedelta(minutes=get_settings().staff_idle_minutes))
+    return session.citizen is not None
 
 
 class GraphQLRoute(GraphQLRouter):

@@ -66,6 +66,33 @@ async def test_signing_out_ends_the_sessions_live_connection(live, sms, monkeypa
     assert closed == (4403, "Forbidden")
 
 
+async def test_checking_a_staff_connection_does_not_keep_its_session_alive(live, sms, monkeypatch):
+    from datetime import timedelta
+
+    from api.accounts.models import AuthSession
+    from api.kit import clock
+    from api.kit.crypto import token_hash
+    from api.settings import get_settings
+    from tests.graphql.helpers import staff_token
+
+    monkeypatch.setattr(TransportWSHandler, "ping_seconds", 0.05)
+    monkeypatch.setattr(TransportWSHandler, "session_check_pings", 1)
+    token = await staff_token(live.http, "township_officer")
+    session = await AuthSession.get(token_hash=token_hash(token))
+    quiet_since = clock.now() - timedelta(minutes=get_settings().staff_idle_minutes - 1)
+
+    async with connected(live, token) as ws:  # signing the connection in is activity; what follows is not
+        await AuthSession.filter(id=session.id).update(last_seen_at=quiet_since)
+        for _ in range(3):  # checked at every ping: still within the idle limit
+            await ws.wait_ping()
+        seen_after_checks = (await AuthSession.get(id=session.id)).last_seen_at
+        await AuthSession.filter(id=session.id).update(last_seen_at=quiet_since - timedelta(minutes=2))
+        closed = await ws.closed()
+
+    assert seen_after_checks == quiet_since  # the checks are not activity
+    assert closed == (4403, "Forbidden")
+
+
 async def test_twenty_first_subscription_on_one_connection_is_refused(live, sms):
     applicant, token = await applicant_with_token(live, sms)
     case = await make_case("dibao", "submitted", applicant=applicant)
