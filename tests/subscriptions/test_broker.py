@@ -164,6 +164,28 @@ async def test_publish_while_redis_is_down_logs_and_returns(redis_brokers, redis
     assert "Redis unreachable, message on case:9 dropped" in caplog.text
 
 
+async def test_messages_published_together_arrive_in_order_on_each_channel(redis_brokers):
+    publisher, listener = redis_brokers
+    async with listener.subscribe("case:12") as case, listener.subscribe("region:511703") as region:
+        await publisher.publish_many([("case:12", {"seq": 1, "event": {"seq": 1}}), ("region:511703", {"seq": 1}),
+                                      ("case:12", {"seq": 2})])
+        on_case = [await next_message(case), await next_message(case)]
+        on_region = await next_message(region)
+
+    assert on_case == [{"seq": 1, "event": {"seq": 1}}, {"seq": 2}]
+    assert on_region == {"seq": 1}
+
+
+async def test_publishing_several_while_redis_is_down_logs_and_returns(redis_brokers, redis_server, caplog):
+    publisher, _ = redis_brokers
+    redis_server.stop()
+
+    with caplog.at_level(logging.WARNING, logger="dachuan.broker"):
+        await publisher.publish_many([("case:13", {"seq": 1}), ("region:511703", {"seq": 1})])
+
+    assert "Redis unreachable, 2 messages on case:13 dropped" in caplog.text
+
+
 async def test_delivery_resumes_after_redis_restarts(redis_brokers, redis_server):
     publisher, listener = redis_brokers
     async with listener.subscribe("case:10") as sub:
