@@ -245,10 +245,15 @@ async def test_a_dead_provincial_push_is_sent_again_from_the_sync_board(browser:
 
             await eventually(gone, within=30, interval=1)
             await expect(page.locator(f'[data-case="{case["id"]}"]')).to_have_count(0)
-            sent = server.gql("query($id: ID!) { case(id: $id) { status provinceSync { state attempts } } }",
-                              {"id": case["id"]}, supervisor)["case"]
-            assert sent["provinceSync"]["state"] in ("sent", "decided"), sent
-            assert sent["status"] in ("PROVINCE_REVIEW", "APPROVED", "PAYING"), sent
+            # the retried push is back in the outbox; a worker sends it within its poll interval
+            async def sent() -> dict | None:
+                found = (await asyncio.to_thread(
+                    server.gql, "query($id: ID!) { case(id: $id) { status provinceSync { state attempts } } }",
+                    {"id": case["id"]}, supervisor))["case"]
+                return found if found["provinceSync"]["state"] in ("sent", "decided") else None
+
+            pushed = await eventually(sent, within=30, interval=0.5)
+            assert pushed["status"] in ("PROVINCE_REVIEW", "APPROVED", "PAYING"), pushed
         finally:
             await ctx.close()
         assert errors == [], f"uncaught errors in the page: {errors}"

@@ -19,7 +19,8 @@ async def test_accepting_a_gaoling_case_queues_one_push(db, round_trip):
 async def test_an_85_year_old_from_sichuan_is_approved_through_the_province(db, round_trip):
     case = await accepted_gaoling_case(birth=date(1941, 1, 10))
     assert await round_trip.dispatch() == 1
-    assert await case_status(case.id) == "province_review"
+    # the push is recorded when it is sent; the simulator may already have called back 50 ms later
+    assert await case_status(case.id) in ("province_review", "approved")
     await round_trip.until(lambda: _status_is(case.id, "approved"))
     sync = await reload_sync(case.id)
     assert sync.state == "decided"
