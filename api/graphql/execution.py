@@ -1,17 +1,30 @@
-"""A cheaper way through the many plain fields of a large result.
+"""A cheaper way through the many fields of a large result.
 
-A page of 50 cases completes about 1,900 fields, most of them plain attributes (`number`, `status`, a step's
-`createdAt`) that Strawberry resolves with `getattr`. graphql-core still builds a path, a resolve-info object, a
-list of nodes and a chain of completion calls for each: most of the time GraphQL added to such a page.
+A page of 50 cases completes about 1,900 fields. For each, graphql-core builds a path, a resolve-info object, a
+list of nodes and a chain of completion calls, and Strawberry wraps every resolver (an `Info` object, argument
+conversion, field extensions): most of the time GraphQL added to such a page.
 
-`PlainFieldsExecutionContext` takes a short cut for exactly those fields: a field without a resolver, field
-extensions or permission classes (Strawberry's "basic" fields), without arguments, whose type is a scalar or an
-enum (nullable or not). It reads the attribute as Strawberry's resolver of such a field does (the configured
-default resolver, `getattr`) and serialises it with the type's own `coerce_output_value`, as graphql-core's
-completion does. Every other field of the object, and any value the short cut does not expect (null for a
-non-null field, an exception, a value the scalar refuses), goes the ordinary way, so errors and their paths are
-graphql-core's own; the object's keys keep the order of the selection. Fields with resolvers (masking, access
-checks, loaders) are untouched, and when an extension wraps every resolver (`resolve`), no field takes it.
+`PlainFieldsExecutionContext` takes a short cut for three kinds of field, planned once per schema:
+
+- **plain leaf fields**: no resolver, field extensions or permission classes (Strawberry's "basic" fields), no
+  arguments, a scalar or enum type. The attribute is read as Strawberry's resolver of such a field reads it (the
+  configured default resolver, `getattr`) and serialised with the type's own `coerce_output_value`. Any value the
+  short cut does not expect (null for a non-null field, an exception, a value the scalar refuses) goes the
+  ordinary way, so errors and their paths are graphql-core's own.
+- **plain object fields**: basic fields whose type is an object type or a list of them (`edges`, `node`,
+  `pageInfo`): the attribute is read the same way, without a resolve-info object.
+- **simple resolvers**: a synchronous resolver without GraphQL arguments, field extensions, permission classes
+  or exception handlers, that asks for nothing but `self` and `info` (`Case.events`, `Applicant.idNumber`). The
+  resolver is called as Strawberry calls it (the source as `self`, a Strawberry `Info` around graphql-core's
+  resolve info), without Strawberry's argument conversion and extension chain, which such a field does not use.
+
+The values of the last two are completed as graphql-core completes them (null, non-null, lists item by item,
+objects through their sub-selection); anything else (an awaitable, an abstract type, an object type with
+`is_type_of`, an iterable that is not a list) is handed to graphql-core's own completion with the value already
+resolved, and every error is located and handled by graphql-core's `handle_field_error`, so errors, their paths
+and null propagation are what graphql-core gives. Keys keep the order of the selection. Fields with arguments
+and asynchronous resolvers are untouched, and when an extension wraps every resolver (`resolve`), no field
+takes a short cut.
 """
 
 from __future__ import annotations
@@ -19,36 +32,66 @@ from __future__ import annotations
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from graphql import GraphQLNonNull, GraphQLSchema, is_leaf_type
-from graphql.pyutils import Undefined
+from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLSchema, is_leaf_type
+from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-_Plan = tuple[Any, str, Any, bool]  # (default resolver, attribute, leaf type, non-null)
+_LEAF, _VALUE, _RESOLVER = 0, 1, 2
+# (_LEAF, default resolver, attribute, leaf type, non-null)
+# (_VALUE, default resolver, attribute, GraphQL field)
+# (_RESOLVER, function, name of its info parameter or None, GraphQL field, Strawberry field, Info class, self?)
+_Plan = tuple
 _ORDINARY = object()  # the short cut does not apply to this value
 
 
-def plain_leaf_fields(schema: GraphQLSchema) -> dict[str, dict[str, _Plan]]:
-    """Returns, by object type and field name, the fields that may take the short cut and how to read them."""
+def _simple_resolver(definition: Any, converter: Any) -> bool:
+    """Tells whether a Strawberry field's resolver can be called straight: synchronous, no GraphQL arguments,
+    no field extensions (permission classes are some), no exception handlers, no `root`/`parent` parameter."""
+    resolver = definition.base_resolver
+    if resolver is None or definition.extensions or definition.is_async or resolver.arguments:
+        return False
+    if resolver.root_parameter is not None or resolver.parent_parameter is not None:
+        return False
+    handlers = getattr(converter, "_get_field_exception_handlers", None)
+    return handlers is not None and not handlers(definition)
+
+
+def field_plans(schema: GraphQLSchema) -> dict[str, dict[str, _Plan]]:
+    """Returns, by object type and field name, the fields that may take a short cut and how to read them."""
+    strawberry_schema = getattr(schema, "_strawberry_schema", None)
+    converter = getattr(strawberry_schema, "schema_converter", None)
+    info_class = strawberry_schema.config.info_class if strawberry_schema is not None else None
     plans: dict[str, dict[str, _Plan]] = {}
     for type_name, graphql_type in schema.type_map.items():
         fields = getattr(graphql_type, "fields", None)
-        if type_name.startswith("__") or not fields or not hasattr(graphql_type, "is_type_of"):
-            continue  # introspection types and input types keep the ordinary path
+        if type_name.startswith("__") or not fields or not isinstance(graphql_type, GraphQLObjectType):
+            continue  # introspection types, input types, interfaces keep the ordinary path
+        if schema.subscription_type is graphql_type:
+            continue  # a subscription's root fields are resolved by graphql-core's subscribe
         for field_name, field in fields.items():
             definition = (field.extensions or {}).get("strawberry-definition")
-            if (definition is None or not definition.is_basic_field or field.args or field.resolve is None
-                    or not getattr(field.resolve, "_is_default", False)):
+            if definition is None or field.args or field.resolve is None:
                 continue
-            non_null = isinstance(field.type, GraphQLNonNull)
-            leaf = field.type.of_type if non_null else field.type
-            if is_leaf_type(leaf):
-                plans.setdefault(type_name, {})[field_name] = (definition.default_resolver, definition.python_name,
-                                                               leaf, non_null)
+            plan = None
+            if definition.is_basic_field and getattr(field.resolve, "_is_default", False):
+                non_null = isinstance(field.type, GraphQLNonNull)
+                leaf = field.type.of_type if non_null else field.type
+                if is_leaf_type(leaf):
+                    plan = (_LEAF, definition.default_resolver, definition.python_name, leaf, non_null)
+                else:
+                    plan = (_VALUE, definition.default_resolver, definition.python_name, field)
+            elif info_class is not None and _simple_resolver(definition, converter):
+                resolver = definition.base_resolver
+                info_name = resolver.info_parameter.name if resolver.info_parameter is not None else None
+                plan = (_RESOLVER, resolver.wrapped_func, info_name, field, definition, info_class,
+                        resolver.self_parameter is not None)
+            if plan is not None:
+                plans.setdefault(type_name, {})[field_name] = plan
     return plans
 
 
 def _plain_value(plan: _Plan, source: Any) -> Any:
-    read, attribute, leaf, non_null = plan
+    _, read, attribute, leaf, non_null = plan
     try:
         value = read(source, attribute)
     except Exception:  # noqa: BLE001 (the ordinary path reports it)
@@ -65,49 +108,176 @@ def _plain_value(plan: _Plan, source: Any) -> Any:
 
 
 class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
-    """Strawberry's execution context with the short cut for plain scalar and enum fields."""
+    """Strawberry's execution context with the short cuts for plain fields and simple resolvers."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         middleware = self.middleware_manager
-        self._plain = {} if middleware is not None and middleware.middlewares else _plans(self.schema)
+        self._plans = {} if middleware is not None and middleware.middlewares else _plans(self.schema)
 
     def execute_fields(self, parent_type, source_value, path, grouped_field_set, position_context):
-        plain = self._plain.get(parent_type.name)
-        if not plain:
+        plans = self._plans.get(parent_type.name)
+        if not plans:
             return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
-        values: dict[str, Any] = {}
-        rest: dict[str, Any] = {}
-        for response_name, field_details_list in grouped_field_set.items():
-            node = field_details_list[0].node
-            plan = plain.get(node.name.value)
-            if plan is not None and not node.arguments:
-                value = _plain_value(plan, source_value)
-                if value is not _ORDINARY:
-                    values[response_name] = value
+        results: dict[str, Any] = {}
+        is_awaitable = self.is_awaitable
+        awaitable_fields: list[str] = []
+        type_name = parent_type.name
+        try:
+            for response_name, field_details_list in grouped_field_set.items():
+                node = field_details_list[0].node
+                plan = plans.get(node.name.value)
+                if plan is not None and not node.arguments:
+                    if plan[0] == _LEAF:
+                        value = _plain_value(plan, source_value)
+                        if value is not _ORDINARY:
+                            results[response_name] = value
+                            continue
+                    else:
+                        result = self._planned_field(plan, parent_type, source_value, field_details_list,
+                                                     Path(path, response_name, type_name), position_context)
+                        results[response_name] = result
+                        if is_awaitable(result):
+                            awaitable_fields.append(response_name)
+                        continue
+                result = self.execute_field(parent_type, source_value, field_details_list,
+                                            Path(path, response_name, type_name), position_context)
+                if result is not Undefined:  # a field graphql-core skips (not in the type) stays out
+                    results[response_name] = result
+                    if is_awaitable(result):
+                        awaitable_fields.append(response_name)
+        except Exception:
+            if awaitable_fields:
+                self.settle_in_background([results[name] for name in awaitable_fields])
+            raise
+        if not awaitable_fields:
+            return results
+
+        async def get_results() -> dict[str, Any]:
+            if len(awaitable_fields) == 1:
+                name = awaitable_fields[0]
+                results[name] = await results[name]
+            else:
+                awaited = await gather_with_cancel(*(results[name] for name in awaitable_fields))
+                results.update(zip(awaitable_fields, awaited, strict=True))
+            return results
+
+        return get_results()
+
+    def _planned_field(self, plan: _Plan, parent_type, source, field_details_list, path: Path, position_context):
+        """`execute_field` for a plain object field or a simple resolver (see the module's docstring)."""
+        field = plan[3]
+        return_type = field.type
+        info = None
+        try:
+            if plan[0] == _VALUE:
+                result = plan[1](source, plan[2])
+            else:
+                _, function, info_name, _, definition, info_class, takes_self = plan
+                info = self.build_resolve_info(field, [d.node for d in field_details_list], parent_type, path)
+                kwargs = {info_name: info_class(_raw_info=info, _field=definition)} if info_name else {}
+                result = function(source, **kwargs) if takes_self else function(**kwargs)
+            if self.is_awaitable(result):
+                info = info or self.build_resolve_info(field, [d.node for d in field_details_list], parent_type,
+                                                       path)
+                return self.complete_awaitable_value(return_type, field_details_list, info, path, result,
+                                                     position_context)
+            completed = self._complete(return_type, field, parent_type, field_details_list, info, path, result,
+                                       position_context)
+            if self.is_awaitable(completed):
+                async def await_completed() -> Any:
+                    try:
+                        return await completed
+                    except Exception as raw_error:  # noqa: BLE001 (handled as graphql-core handles it)
+                        self.handle_field_error(raw_error, return_type, field_details_list, path)
+                        return None
+
+                return await_completed()
+            return completed
+        except Exception as raw_error:  # noqa: BLE001 (handled as graphql-core handles it)
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
+
+    def _complete(self, return_type, field, parent_type, field_details_list, info, path: Path, result: Any,
+                  position_context):
+        """`complete_value` without a resolve-info object for the usual cases; graphql-core's own for the rest."""
+        if isinstance(result, Exception):
+            raise result
+        if isinstance(return_type, GraphQLNonNull):
+            completed = self._complete(return_type.of_type, field, parent_type, field_details_list, info, path,
+                                       result, position_context)
+            if completed is None:
+                raise TypeError("Cannot return null for non-nullable field"
+                                f" {parent_type}.{field_details_list[0].node.name.value}.")
+            return completed
+        if result is None or result is Undefined:
+            return None
+        if isinstance(return_type, GraphQLList):
+            if type(result) is list:
+                return self._complete_list(return_type.of_type, field, parent_type, field_details_list, info, path,
+                                           result, position_context)
+        elif isinstance(return_type, GraphQLObjectType):
+            if return_type.is_type_of is None:
+                return self.collect_and_execute_subfields(return_type, field_details_list, path, result,
+                                                          position_context)
+        elif is_leaf_type(return_type):
+            return self.complete_leaf_value(return_type, result)
+        info = info or self.build_resolve_info(field, [d.node for d in field_details_list], parent_type, path)
+        return self.complete_value(return_type, field_details_list, info, path, result, position_context)
+
+    def _complete_list(self, item_type, field, parent_type, field_details_list, info, path: Path, items: list,
+                       position_context):
+        """`complete_iterable_value` for a list (no streaming: the schema has no @stream)."""
+        is_awaitable = self.is_awaitable
+        completed_results: list[Any] = []
+        awaitable_indices: list[int] = []
+        try:
+            for index, item in enumerate(items):
+                item_path = path.add_key(index, None)
+                if is_awaitable(item):
+                    info = info or self.build_resolve_info(field, [d.node for d in field_details_list],
+                                                           parent_type, path)
+                    completed_results.append(self.complete_awaitable_list_item_value(
+                        item, item_type, field_details_list, info, item_path, position_context))
+                    awaitable_indices.append(index)
                     continue
-            rest[response_name] = field_details_list
-        if not rest:
-            return values
-        others = super().execute_fields(parent_type, source_value, path, rest, position_context)
-        if self.is_awaitable(others):
-            async def merge() -> dict[str, Any]:
-                return _in_order(grouped_field_set, values, await others)
+                try:
+                    completed = self._complete(item_type, field, parent_type, field_details_list, info, item_path,
+                                               item, position_context)
+                    if is_awaitable(completed):
+                        completed_results.append(self._await_item(completed, item_type, field_details_list,
+                                                                  item_path))
+                        awaitable_indices.append(index)
+                    else:
+                        completed_results.append(completed)
+                except Exception as raw_error:  # noqa: BLE001 (handled as graphql-core handles it)
+                    self.handle_field_error(raw_error, item_type, field_details_list, item_path)
+                    completed_results.append(None)
+        except Exception:
+            if awaitable_indices:
+                self.settle_in_background([completed_results[i] for i in awaitable_indices])
+            raise
+        if not awaitable_indices:
+            return completed_results
 
-            return merge()
-        return _in_order(grouped_field_set, values, others)
+        async def get_completed_results() -> list[Any]:
+            if len(awaitable_indices) == 1:
+                index = awaitable_indices[0]
+                completed_results[index] = await completed_results[index]
+            else:
+                awaited = await gather_with_cancel(*(completed_results[i] for i in awaitable_indices))
+                for index, value in zip(awaitable_indices, awaited, strict=True):
+                    completed_results[index] = value
+            return completed_results
 
+        return get_completed_results()
 
-def _in_order(grouped_field_set: dict[str, Any], values: dict[str, Any], others: dict[str, Any]) -> dict[str, Any]:
-    if not values:
-        return others
-    merged: dict[str, Any] = {}
-    for name in grouped_field_set:
-        if name in values:
-            merged[name] = values[name]
-        elif name in others:  # a field graphql-core skipped (not in the type) stays out
-            merged[name] = others[name]
-    return merged
+    async def _await_item(self, completed, item_type, field_details_list, item_path: Path) -> Any:
+        try:
+            return await completed
+        except Exception as raw_error:  # noqa: BLE001 (handled as graphql-core handles it)
+            self.handle_field_error(raw_error, item_type, field_details_list, item_path)
+            return None
 
 
 _by_schema: WeakKeyDictionary[GraphQLSchema, dict[str, dict[str, _Plan]]] = WeakKeyDictionary()
@@ -116,5 +286,5 @@ _by_schema: WeakKeyDictionary[GraphQLSchema, dict[str, dict[str, _Plan]]] = Weak
 def _plans(schema: GraphQLSchema) -> dict[str, dict[str, _Plan]]:
     plans = _by_schema.get(schema)
     if plans is None:
-        plans = _by_schema[schema] = plain_leaf_fields(schema)
+        plans = _by_schema[schema] = field_plans(schema)
     return plans

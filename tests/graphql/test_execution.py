@@ -11,7 +11,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from api.graphql.context import build_context
-from api.graphql.execution import PlainFieldsExecutionContext
+from api.graphql.execution import PlainFieldsExecutionContext, field_plans
 from api.graphql.schema import build_schema
 from api.settings import get_settings
 from tests.factories import make_applicant, make_case
@@ -151,3 +151,118 @@ async def test_a_page_loads_only_what_it_asks_for(client):
     assert [e["seq"] for e in node["events"]][:2] == [1, 2] and node["materials"] and node["applicant"]["name"]
     for table in ('"case_event"', '"material"', '"applicant"', '"aid_item"'):
         assert sum(table in s.split("WHERE")[0] for s in full) == 1, (table, full)
+
+
+# Resolved values of objects and simple resolvers: completed as graphql-core completes them, errors included.
+RUNS: list[str] = []
+
+
+@strawberry.type
+class Leaf:
+    n: int
+
+
+@strawberry.interface
+class Named:
+    name: str
+
+
+@strawberry.type
+class Person(Named):
+    age: int
+
+
+@strawberry.type
+class Box:
+    _n: strawberry.Private[int]
+    children: list[Leaf | None]
+    strict: list[Leaf]
+
+    @strawberry.field
+    def label(self, info: strawberry.Info) -> str:
+        RUNS.append(f"label {self._n}")
+        return f"{info.field_name}-{self._n}-{info.context['who']}"
+
+    @strawberry.field
+    def broken(self) -> str | None:
+        RUNS.append(f"broken {self._n}")
+        raise ValueError(f"broken {self._n}")
+
+    @strawberry.field
+    def required(self) -> Leaf:
+        return None if self._n == 2 else Leaf(n=self._n)  # type: ignore[return-value]  # null in a non-null field
+
+    @strawberry.field
+    def later(self) -> Leaf:
+        async def load() -> Leaf:
+            return Leaf(n=self._n * 10)
+
+        return load()  # type: ignore[return-value]  # a loader's awaitable, as `now_or_later` returns one
+
+    @strawberry.field
+    def someone(self) -> Named:
+        return Person(name=f"p{self._n}", age=self._n)
+
+    @strawberry.field
+    def either(self) -> Leaf | Person:
+        return Leaf(n=self._n) if self._n % 2 else Person(name="q", age=1)
+
+    @strawberry.field
+    def bad_count(self) -> list[int | None]:
+        return [1, "two", 3]  # type: ignore[list-item]  # not an Int
+
+
+@strawberry.type
+class BoxQuery:
+    @strawberry.field
+    def boxes(self) -> list[Box | None]:
+        RUNS.append("boxes")
+        return [Box(_n=1, children=[Leaf(n=1), None], strict=[Leaf(n=1)]),
+                Box(_n=2, children=[], strict=[Leaf(n=2)]),
+                Box(_n=3, children=[Leaf(n=3)], strict=[Leaf(n=3), None])]  # type: ignore[list-item]
+
+
+BOXES = """{ boxes {
+  label again: label broken children { n } later { n } someone { name ... on Person { age } }
+  either { __typename ... on Leaf { n } ... on Person { name } } badCount
+  required { n } strict { n }
+} }"""
+
+
+async def _who():
+    return {"who": "me"}
+
+
+async def test_objects_and_simple_resolvers_complete_as_graphql_core_completes_them():
+    schema = strawberry.Schema(query=BoxQuery, types=[Person], execution_context_class=PlainFieldsExecutionContext)
+    RUNS.clear()
+    ordinary, short = await _both(schema, BOXES, {}, _who)
+    ordinary_runs, short_runs = RUNS[:len(RUNS) // 2], RUNS[len(RUNS) // 2:]
+
+    assert json.dumps(short.data) == json.dumps(ordinary.data)
+    assert _errors(short) == _errors(ordinary)
+    assert short_runs == ordinary_runs  # each resolver ran once per field, as it does the ordinary way
+    first = short.data["boxes"][0]
+    assert first["label"] == "label-1-me" and first["again"] == "label-1-me" and first["broken"] is None
+    assert first["children"] == [{"n": 1}, None] and first["later"] == {"n": 10}
+    assert first["someone"] == {"name": "p1", "age": 1} and first["either"] == {"__typename": "Leaf", "n": 1}
+    assert first["badCount"] == [1, None, 3]
+    assert short.data["boxes"][1] is None  # a null `required` nulls its box
+    assert short.data["boxes"][2] is None  # so does a null item in the non-null list `strict`
+    paths = [path for _, path in _errors(short)]
+    assert ["boxes", 1, "required"] in paths and ["boxes", 2, "strict", 1] in paths
+    assert ["boxes", 0, "broken"] in paths and ["boxes", 0, "badCount", 1] in paths
+
+
+def test_the_schema_s_short_cuts_are_the_fields_they_should_be():
+    plans = field_plans(build_schema(get_settings())._schema)
+    kind = {(t, f): plan[0] for t, fields in plans.items() for f, plan in fields.items()}
+
+    assert kind[("Case", "number")] == kind[("CaseEvent", "createdAt")] == 0  # plain leaves
+    assert kind[("CaseEdge", "node")] == kind[("CaseConnection", "edges")] == 1  # plain objects
+    # simple resolvers: each still runs its own masking, access and audit rules
+    for field in (("Case", "events"), ("Case", "materials"), ("Applicant", "idNumber"), ("Applicant", "name")):
+        assert kind[field] == 2, field
+    # asynchronous resolvers and fields with arguments take graphql-core's way
+    for field in (("Case", "availableActions"), ("Query", "cases"), ("Query", "case"), ("Applicant", "members")):
+        assert field not in kind, field
