@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tortoise.expressions import Q
+from tortoise.expressions import F, Q
+from tortoise.queryset import QuerySet
 
 from api.cases.models import Case
 from api.province.models import ProvinceSync, SeenNonce
@@ -33,12 +34,17 @@ async def case_with_applicant(case_id: int) -> Case | None:
     return await Case.filter(id=case_id).select_related("applicant").first()
 
 
+def _with_case_number(qs: QuerySet[ProvinceSync]) -> QuerySet[ProvinceSync]:
+    """Adds `case_number` to each sync read, from a join with its case (the board shows it; no query per row)."""
+    return qs.annotate(case_number=F("case__number"))
+
+
 async def by_case(case_id: int) -> ProvinceSync | None:
-    return await ProvinceSync.get_or_none(case_id=case_id)
+    return await _with_case_number(ProvinceSync.filter(case_id=case_id)).first()
 
 
 async def by_cases(case_ids: list[int]) -> list[ProvinceSync]:
-    return await ProvinceSync.filter(case_id__in=case_ids)
+    return await _with_case_number(ProvinceSync.filter(case_id__in=case_ids))
 
 
 async def save(sync: ProvinceSync, fields: list[str]) -> None:
@@ -53,7 +59,7 @@ async def due_for_reconcile(pushed_before: datetime, checked_before: datetime, l
 
 
 async def listing(states: list[str] | None, limit: int, offset: int) -> list[ProvinceSync]:
-    qs = ProvinceSync.all()
+    qs = _with_case_number(ProvinceSync.all())
     if states:
         qs = qs.filter(state__in=states)
     return await qs.order_by("-id").offset(offset).limit(limit)

@@ -38,7 +38,7 @@ from tests.e2e.test_staff_workbench import (
 )
 
 SIM_ADMIN = {"X-Admin-Token": "dev-province-admin-token"}  # the embedded simulator's development token
-SYNCS = "query($s: [String!]) { provinceSyncs(states: $s) { caseId state attempts lastError } }"
+SYNCS = "query($s: [String!]) { provinceSyncs(states: $s) { caseId caseNumber state attempts lastError } }"
 PROFILE_SAVE = ("mutation($p: ProfileInput!) { profileSave(input: $p) { __typename "
                 "... on ApplicantSuccess { applicant { id } } ... on Error { code message } } }")
 
@@ -214,7 +214,7 @@ async def test_a_dead_provincial_push_is_sent_again_from_the_sync_board(browser:
             return [s for s in rows["provinceSyncs"] if s["caseId"] == case["id"]]
 
         found = (await eventually(dead, within=30))[0]
-        assert found["attempts"] == 2 and found["lastError"]
+        assert found["attempts"] == 2 and found["lastError"] and found["caseNumber"] == case["number"]
 
         ctx = await _context(browser, server, VIEWPORT, mobile=True)
         errors: list[str] = []
@@ -226,6 +226,7 @@ async def test_a_dead_provincial_push_is_sent_again_from_the_sync_board(browser:
             await page.wait_for_url("**/staff/province-sync")
             await expect(page.get_by_test_id("sync-count-dead")).to_have_text("1")
             row = page.locator(f'[data-case="{case["id"]}"]')
+            await expect(row.get_by_test_id("sync-case")).to_have_text(case["number"])
             await expect(row.get_by_test_id("sync-attempts")).to_have_text("2")
             await expect(row.get_by_test_id("sync-last-error")).not_to_be_empty()
             await screenshot(page, "staff-province-sync", "phone")

@@ -326,7 +326,7 @@ export type SupervisionClockBoardQueryVariables = Exact<{ [key: string]: never; 
 
 export type SupervisionClockBoardQuery = { caseClockBoard: { byTownship: Array<{ key: string, label: string, warning: number, overdue: number }>, byItem: Array<{ key: string, label: string, warning: number, overdue: number }>, byStage: Array<{ key: string, label: string, warning: number, overdue: number }> } };
 
-export type SupervisionSyncFieldsFragment = { caseId: string, requestId: string, reference: string | null, state: string, attempts: number, lastError: string | null, createdAt: string, pushedAt: string | null, lastCheckedAt: string | null };
+export type SupervisionSyncFieldsFragment = { caseId: string, caseNumber: string, requestId: string, reference: string | null, state: string, attempts: number, lastError: string | null, createdAt: string, pushedAt: string | null, lastCheckedAt: string | null };
 
 export type SupervisionProvinceSyncsQueryVariables = Exact<{
   states?: Array<string> | string | null | undefined;
@@ -334,7 +334,7 @@ export type SupervisionProvinceSyncsQueryVariables = Exact<{
 }>;
 
 
-export type SupervisionProvinceSyncsQuery = { provinceSyncs: Array<{ caseId: string, requestId: string, reference: string | null, state: string, attempts: number, lastError: string | null, createdAt: string, pushedAt: string | null, lastCheckedAt: string | null }> };
+export type SupervisionProvinceSyncsQuery = { provinceSyncs: Array<{ caseId: string, caseNumber: string, requestId: string, reference: string | null, state: string, attempts: number, lastError: string | null, createdAt: string, pushedAt: string | null, lastCheckedAt: string | null }> };
 
 export type SupervisionProvinceSyncRetryMutationVariables = Exact<{
   caseId: string | number;
@@ -346,7 +346,7 @@ export type SupervisionProvinceSyncRetryMutation = { provinceSyncRetry:
     | { __typename: 'ConflictError', code: string, message: string }
     | { __typename: 'NotAllowedError', code: string, message: string }
     | { __typename: 'NotFoundError', code: string, message: string }
-    | { __typename: 'ProvinceSyncSuccess', sync: { caseId: string, requestId: string, reference: string | null, state: string, attempts: number, lastError: string | null, createdAt: string, pushedAt: string | null, lastCheckedAt: string | null } }
+    | { __typename: 'ProvinceSyncSuccess', sync: { caseId: string, caseNumber: string, requestId: string, reference: string | null, state: string, attempts: number, lastError: string | null, createdAt: string, pushedAt: string | null, lastCheckedAt: string | null } }
     | { __typename: 'RateLimitedError', code: string, message: string }
     | { __typename: 'ValidationError', code: string, message: string }
    };
@@ -582,6 +582,7 @@ export const SupervisionBoardRowFragmentDoc = new TypedDocumentString(`
 export const SupervisionSyncFieldsFragmentDoc = new TypedDocumentString(`
     fragment SupervisionSyncFields on ProvinceSync {
   caseId
+  caseNumber
   requestId
   reference
   state
@@ -2793,6 +2794,7 @@ export const SupervisionProvinceSyncsDocument = new TypedDocumentString(`
 }
     fragment SupervisionSyncFields on ProvinceSync {
   caseId
+  caseNumber
   requestId
   reference
   state
@@ -2819,6 +2821,7 @@ export const SupervisionProvinceSyncRetryDocument = new TypedDocumentString(`
 }
     fragment SupervisionSyncFields on ProvinceSync {
   caseId
+  caseNumber
   requestId
   reference
   state
