@@ -6,67 +6,39 @@ endpoint accepts only a bearer token (never a cookie)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import UploadFile
 
 from api.audit import service as audit
-from api.graphql.context import bearer_token
 from api.graphql.payloads import MAX_ID
+from api.kit.actors import Actor
 from api.kit.db import unit_of_work
-from api.kit.errors import AuthError, DomainError
+from api.kit.errors import ValidationError
+from api.kit.routes import DomainErrorRoute, caller
 from api.materials import service
 from api.settings import get_settings
 
-router = APIRouter()
-STATUS = {"validation": 400, "not_allowed": 403, "not_found": 404, "conflict": 409, "auth": 401,
-          "rate_limited": 429}
-
-
-def _error(e: DomainError) -> JSONResponse:
-    status = 413 if e.code == "file_too_large" else STATUS.get(e.kind, 400)
-    return JSONResponse({"error": {"code": e.code, "message": e.message, "field": e.field}}, status_code=status)
-
-
-async def _actor(request: Request):
-    from api.accounts import service as accounts
-
-    actor = await accounts.resolve_session(bearer_token(request.headers))
-    if actor is None:
-        raise AuthError("请先登录", code="unauthenticated")
-    if actor.needs_password_change:
-        from api.kit.errors import NotAllowedError
-
-        raise NotAllowedError("首次登录请先修改初始密码", code="password_change_required")
-    return actor
+router = APIRouter(route_class=DomainErrorRoute)
 
 
 @router.post("/api/materials")
-async def upload(request: Request) -> Response:
+async def upload(request: Request, actor: Actor = Depends(caller)) -> Response:
     """Stores one document: form fields `file`, `kind`, and `caseId` or `applicantId` (staff)."""
     limit = get_settings().max_upload_bytes
-    try:
-        actor = await _actor(request)
-        declared = int(request.headers.get("content-length") or 0)
-        if declared > limit + 64 * 1024:
-            from api.kit.errors import ValidationError
-
-            raise ValidationError(f"文件过大，单个文件不能超过{limit // 1048576}MB", code="file_too_large",
-                                  field="file")
-        form = await request.form(max_files=1, max_fields=10)
-        file = form.get("file")
-        if not isinstance(file, UploadFile):
-            from api.kit.errors import ValidationError
-
-            raise ValidationError("请选择要上传的文件", code="file_empty", field="file")
-        data = await file.read(limit + 1)
-        case_id = _opt_int(form.get("caseId"), "caseId")
-        applicant_id = _opt_int(form.get("applicantId"), "applicantId")
-        async with unit_of_work():
-            m = await service.upload(actor, data=data, kind=str(form.get("kind") or ""),
-                                     filename=file.filename or "", case_id=case_id, applicant_id=applicant_id)
-    except DomainError as e:
-        return _error(e)
+    declared = int(request.headers.get("content-length") or 0)
+    if declared > limit + 64 * 1024:
+        raise ValidationError(f"文件过大，单个文件不能超过{limit // 1048576}MB", code="file_too_large", field="file")
+    form = await request.form(max_files=1, max_fields=10)
+    file = form.get("file")
+    if not isinstance(file, UploadFile):
+        raise ValidationError("请选择要上传的文件", code="file_empty", field="file")
+    data = await file.read(limit + 1)
+    case_id = _opt_int(form.get("caseId"), "caseId")
+    applicant_id = _opt_int(form.get("applicantId"), "applicantId")
+    async with unit_of_work():
+        m = await service.upload(actor, data=data, kind=str(form.get("kind") or ""),
+                                 filename=file.filename or "", case_id=case_id, applicant_id=applicant_id)
     return JSONResponse({"id": str(m.id), "kind": m.kind, "contentType": m.content_type, "size": m.size,
                          "width": m.width, "height": m.height, "url": f"/api/materials/{m.id}"}, status_code=201)
 
@@ -74,8 +46,6 @@ async def upload(request: Request) -> Response:
 def _opt_int(value, field: str) -> int | None:
     if value in (None, ""):
         return None
-    from api.kit.errors import ValidationError
-
     try:
         number = int(str(value))
     except ValueError:
@@ -89,11 +59,8 @@ def _opt_int(value, field: str) -> int | None:
 async def download(material_id: str, request: Request, link: str | None = None) -> Response:
     """Returns a document to its applicant or to staff whose region covers it: with the bearer token, or through
     a short-lived link made for the caller (`Material.downloadUrl`)."""
-    try:
-        actor = await (service.actor_for_link(material_id, link) if link else _actor(request))
-        m = await service.get_for(actor, material_id)
-    except DomainError as e:
-        return _error(e)
+    actor = await (service.actor_for_link(material_id, link) if link else caller(request))
+    m = await service.get_for(actor, material_id)
     data = await service.read(m)
     audit.note(actor, "material_download", applicant_id=m.applicant_id, material_id=str(m.id), field=m.kind)
     return Response(data, media_type=m.content_type, headers={
