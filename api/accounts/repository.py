@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from api.accounts.models import AuthSession, CitizenAccount, OtpCode, StaffAccount
+from api.kit.lookups import fits
 
 
 async def latest_code(phone: str) -> OtpCode | None:
@@ -24,6 +25,8 @@ async def add_citizen(phone: str) -> CitizenAccount:
 
 
 async def staff_by_username(username: str) -> StaffAccount | None:
+    if not fits(username, StaffAccount, "username"):
+        return None
     return await StaffAccount.get_or_none(username=username)
 
 
@@ -40,6 +43,8 @@ async def add_staff(**values) -> StaffAccount:
 
 
 async def list_staff(region_prefix: str, role: str | None, limit: int, offset: int) -> list[StaffAccount]:
+    if not fits(role, StaffAccount, "role"):
+        return []
     qs = StaffAccount.filter(region_id__startswith=region_prefix)
     if role:
         qs = qs.filter(role=role)

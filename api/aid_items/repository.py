@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from api.aid_items.models import AidItem
+from api.kit.lookups import fits
 
 
 async def all_items(enabled_only: bool) -> list[AidItem]:
@@ -13,7 +14,7 @@ async def all_items(enabled_only: bool) -> list[AidItem]:
 
 
 async def by_code(code: str) -> AidItem | None:
-    if len(code) > 32:  # no item has a longer code; the ORM would refuse the look-up with a crash
+    if not fits(code, AidItem, "code"):
         return None
     return await AidItem.get_or_none(code=code)
 

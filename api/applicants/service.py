@@ -71,6 +71,8 @@ def _clean_name(name: str, field: str = "name") -> str:
 def _clean_bank(bank_name: str | None, account: str | None) -> tuple[str | None, str | None]:
     account = re.sub(r"\s", "", account or "")
     bank_name = (bank_name or "").strip() or None
+    if bank_name is not None and len(bank_name) > 64:
+        raise ValidationError("开户银行名称不能超过64个字", code="bank_name_too_long", field="bankName")
     if not account:
         return bank_name, None
     if not account.isdigit() or not 12 <= len(account) <= 30:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from api.audit.models import AccessLog
+from api.kit.lookups import fits
 
 
 async def add_many(rows: list[dict]) -> None:
@@ -14,6 +15,8 @@ async def add_many(rows: list[dict]) -> None:
 async def page(*, actions: list[str] | None, staff_id: int | None, applicant_id: int | None,
                request_id: str | None, since: datetime | None, until: datetime | None, before_id: int | None,
                limit: int) -> list[AccessLog]:
+    if not fits(request_id, AccessLog, "request_id"):
+        return []
     qs = AccessLog.all()
     if actions:
         qs = qs.filter(action__in=actions)

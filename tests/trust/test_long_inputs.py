@@ -1,0 +1,171 @@
+"""Over-long strings in every argument that reaches a look-up or a filter get a typed answer, never a crash.
+
+The ORM measures an equality or IN value against the length of its column and raises when it is longer, so each
+argument below either is measured before it reaches the database (`api.kit.lookups`) or is checked against what
+can exist. Runs on SQLite and on PostgreSQL (varchar(n) columns)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import pytest
+from tortoise.exceptions import ValidationError as OrmValidationError
+
+from api.accounts.models import StaffAccount
+from api.aid_items.models import AidItem
+from api.audit.models import AccessLog
+from api.kit.idnumber import make_id_number
+from api.kit.lookups import fits, fitting
+from api.regions.models import Region
+from tests.factories import DISTRICT, XINQIAO, tiny_png
+from tests.graphql.helpers import bearer, gql, staff_token, upload
+
+LONG = "x" * 300
+LONG_NUMBER = "9" * 300
+LONG_REGION = DISTRICT + "0" * 300  # inside the district, longer than any region code
+RANGE = {"from": "2026-01-01", "to": "2026-06-30"}
+
+# (argument, caller, operation, variables, answer): the answer is the data (nothing found), or the code of the
+# one typed error
+ARGUMENTS = [
+    ("region(code)", None, "query($v:String!){ region(code:$v){ name } }", {"v": LONG}, {"region": None}),
+    ("regions(parentCode)", None, "query($v:String){ regions(parentCode:$v){ code } }", {"v": LONG},
+     {"regions": []}),
+    ("aidItem(code)", None, "query($v:String!){ aidItem(code:$v){ code } }", {"v": LONG}, {"aidItem": None}),
+    ("authStaffSignIn(username)", None,
+     "mutation($v:String!){ authStaffSignIn(username:$v, password:\"Passw0rd!x\"){ __typename ... on Error { code } } }",
+     {"v": LONG}, {"authStaffSignIn": {"__typename": "AuthError", "code": "bad_credentials"}}),
+    ("staffAccounts(role)", "admin", "query($v:String){ staffAccounts(role:$v){ id } }", {"v": LONG},
+     {"staffAccounts": []}),
+    ("staffSessions(staffId)", "admin", "query($v:ID!){ staffSessions(staffId:$v){ id } }", {"v": LONG_NUMBER},
+     "id_invalid"),
+    ("applicants(query)", "village_worker", "query($v:String){ applicants(query:$v){ id } }", {"v": LONG},
+     {"applicants": []}),
+    ("applicant(id)", "village_worker", "query($v:ID!){ applicant(id:$v){ id } }", {"v": LONG}, "id_invalid"),
+    ("cases(filter.itemCodes)", "supervisor",
+     "query($v:String!){ cases(filter:{itemCodes:[$v]}){ edges { cursor } } }", {"v": LONG}, "item_not_found"),
+    ("cases(filter.regionCode)", "supervisor",
+     "query($v:String!){ cases(filter:{regionCode:$v}){ edges { cursor } } }", {"v": LONG_REGION},
+     {"cases": {"edges": []}}),
+    ("cases(after)", "supervisor", "query($v:String!){ cases(after:$v){ edges { cursor } } }", {"v": LONG},
+     "cursor_invalid"),
+    ("case(id)", "supervisor", "query($v:ID!){ case(id:$v){ id } }", {"v": LONG_NUMBER}, "id_invalid"),
+    ("caseAssignees(caseId)", "supervisor", "query($v:ID!){ caseAssignees(caseId:$v){ id } }", {"v": LONG},
+     "id_invalid"),
+    ("accessLog(filter.requestId)", "supervisor",
+     "query($v:String!){ accessLog(filter:{requestId:$v}){ edges { cursor } } }", {"v": LONG},
+     {"accessLog": {"edges": []}}),
+    ("accessLog(filter.staffId)", "supervisor",
+     "query($v:ID!){ accessLog(filter:{staffId:$v}){ edges { cursor } } }", {"v": LONG_NUMBER}, "id_invalid"),
+    ("accessLog(after)", "supervisor", "query($v:String!){ accessLog(after:$v){ edges { cursor } } }", {"v": LONG},
+     "cursor_invalid"),
+    ("provinceSyncs(states)", "supervisor", "query($v:String!){ provinceSyncs(states:[$v]){ state } }", {"v": LONG},
+     "state_invalid"),
+    ("paymentLines(batchId)", "finance", "query($v:ID!){ paymentLines(batchId:$v){ id } }", {"v": LONG_NUMBER},
+     "id_invalid"),
+    ("statsCaseCounts(groupBy)", "analyst",
+     "query($r:StatsRangeInput!, $v:String!){ statsCaseCounts(range:$r, groupBy:[$v]){ groupBy } }",
+     {"r": RANGE, "v": LONG}, "group_by_unknown"),
+    ("statsCaseCounts(filters.field)", "analyst",
+     "query($r:StatsRangeInput!, $v:String!){ statsCaseCounts(range:$r, groupBy:[], filters:[{field:$v, values:[\"a\"]}])"
+     "{ groupBy } }", {"r": RANGE, "v": LONG}, "filter_unknown"),
+    ("statsCaseCounts(filters.values village)", "analyst",
+     "query($r:StatsRangeInput!, $v:String!){ statsCaseCounts(range:$r, groupBy:[], filters:[{field:\"village\", "
+     "values:[$v]}]){ groupBy } }", {"r": RANGE, "v": LONG_REGION}, "filter_value_invalid"),
+    ("statsFunnel(filters.values item)", "analyst",
+     "query($r:StatsRangeInput!, $v:String!){ statsFunnel(range:$r, filters:[{field:\"item\", values:[$v]}])"
+     "{ __typename } }", {"r": RANGE, "v": LONG}, "filter_value_invalid"),
+    ("statsProcessingTimes(stages)", "analyst",
+     "query($r:StatsRangeInput!, $v:String!){ statsProcessingTimes(range:$r, stages:[$v]){ stage } }",
+     {"r": RANGE, "v": LONG}, "stage_unknown"),
+]
+
+
+FOUND_NOTHING = [a for a in ARGUMENTS if isinstance(a[4], dict)]
+REFUSED = [a for a in ARGUMENTS if isinstance(a[4], str)]
+
+
+@pytest.mark.parametrize(("argument", "caller", "operation", "variables", "answer"), FOUND_NOTHING,
+                         ids=[a[0] for a in FOUND_NOTHING])
+async def test_an_over_long_argument_finds_nothing(client, db, argument, caller, operation, variables, answer):
+    token = await staff_token(client, caller) if caller else None
+
+    body = await gql(client, operation, variables, token)
+
+    assert body == {"data": answer}, body
+
+
+@pytest.mark.parametrize(("argument", "caller", "operation", "variables", "code"), REFUSED,
+                         ids=[a[0] for a in REFUSED])
+async def test_an_over_long_argument_is_a_typed_error(client, db, argument, caller, operation, variables, code):
+    token = await staff_token(client, caller)
+
+    body = await gql(client, operation, variables, token)
+
+    assert [e["extensions"]["code"] for e in body["errors"]] == [code], body
+    assert "系统繁忙" not in body["errors"][0]["message"], body
+
+
+async def test_an_over_long_bank_name_is_a_validation_error_rather_than_a_failed_write(client, db):
+    token = await staff_token(client, "village_worker")
+    profile = {"name": "孙长寿", "idNumber": make_id_number(birth=date(1944, 4, 4), seq=78), "address": "新桥村1组",
+               "regionCode": XINQIAO, "bankName": "农" * 65, "bankAccount": "6217995555000011222"}
+
+    body = await gql(client, "mutation($i:ProfileInput!){ applicantRegister(input:$i){ __typename "
+                             "... on ValidationError { code field } } }", {"i": profile}, token)
+
+    assert body == {"data": {"applicantRegister": {"__typename": "ValidationError", "code": "bank_name_too_long",
+                                                   "field": "bankName"}}}
+
+
+async def test_an_over_long_material_id_or_link_is_not_found_or_refused(client, db):
+    token = await staff_token(client, "supervisor")
+
+    by_id = await client.get(f"/api/materials/{LONG}", headers=bearer(token))
+    by_link = await client.get(f"/api/materials/{uuid.uuid4()}", params={"link": LONG})
+
+    assert (by_id.status_code, by_id.json()["error"]["code"]) == (404, "material_not_found")
+    assert (by_link.status_code, by_link.json()["error"]["code"]) == (403, "link_invalid")
+
+
+@pytest.mark.parametrize("form_field", ["case_id", "applicant_id"])
+async def test_an_over_long_case_or_applicant_id_of_an_upload_is_refused(client, db, form_field):
+    token = await staff_token(client, "village_worker")
+
+    response = await upload(client, token, tiny_png(), filename="x.png", **{form_field: LONG_NUMBER})
+
+    assert (response.status_code, response.json()["error"]) == (400, {
+        "code": "id_invalid", "message": "编号无效", "field": form_field.replace("_id", "Id")}), response.text
+
+
+@pytest.mark.parametrize("batch_id", [LONG_NUMBER, "2147483648", LONG, "-1"])
+async def test_a_batch_id_that_cannot_exist_is_not_found(client, db, batch_id):
+    token = await staff_token(client, "finance")
+
+    response = await client.get(f"/api/disbursements/batches/{batch_id}.xlsx", headers=bearer(token))
+
+    assert (response.status_code, response.json()["error"]["code"]) == (404, "id_invalid"), response.text
+
+
+async def test_an_over_long_report_date_is_a_validation_error(client, db):
+    token = await staff_token(client, "analyst")
+
+    response = await client.get("/api/analytics/review-report.xlsx", params={"from": LONG, "to": LONG},
+                                headers=bearer(token))
+
+    assert (response.status_code, response.json()["error"]) == (400, {
+        "code": "date_invalid", "message": "请按“2026-01-31”的格式填写开始日期", "field": "from"})
+
+
+@pytest.mark.parametrize(("model", "field", "longest"), [(Region, "code", 12), (AidItem, "code", 32),
+                                                         (StaffAccount, "username", 64), (StaffAccount, "role", 32),
+                                                         (AccessLog, "request_id", 64)])
+async def test_the_guard_measures_against_the_column_the_orm_would_refuse(db, model, field, longest):
+    assert fits("a" * longest, model, field) and fits(None, model, field)
+    assert not fits("a" * (longest + 1), model, field)
+    assert fitting(["a", "a" * (longest + 1), "b" * longest], model, field) == ["a", "b" * longest]
+    # what the guard spares the callers: the ORM refuses the look-up itself rather than finding nothing
+    with pytest.raises(OrmValidationError):
+        await model.filter(**{field: "a" * (longest + 1)}).first()
+    assert await model.filter(**{field: "a" * longest}).first() is None
