@@ -177,7 +177,7 @@ class Case:
     # item, applicant, events and materials: at once when the page's query prefetched them, else awaited
     @strawberry.field
     def item(self, info: strawberry.Info) -> AidItem:
-        return now_or_later(info.context.loaders.item, self._model.item_id, AidItem.from_model)
+        return now_or_later(info.context.loaders.item, self._model.item_id, info.context.item_type)
 
     @strawberry.field
     def applicant(self, info: strawberry.Info) -> Applicant:

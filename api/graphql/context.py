@@ -20,6 +20,16 @@ class Context(BaseContext):
         self.token = token
         self.request_id = request_id
         self.loaders = Loaders()
+        self._item_types: dict[int, Any] = {}
+
+    def item_type(self, model: Any) -> Any:
+        """Returns the GraphQL aid item of a row, made once per request (a page's cases mostly share one item)."""
+        from api.aid_items.types import AidItem
+
+        made = self._item_types.get(id(model))
+        if made is None or made[0] is not model:
+            made = self._item_types[id(model)] = (model, AidItem.from_model(model))
+        return made[1]
 
 
 def bearer_token(headers: Any) -> str | None:

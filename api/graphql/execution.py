@@ -32,16 +32,27 @@ from __future__ import annotations
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLSchema, is_leaf_type
+from graphql import (
+    GraphQLBoolean,
+    GraphQLID,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    GraphQLString,
+    is_leaf_type,
+)
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 _LEAF, _VALUE, _RESOLVER = 0, 1, 2
-# (_LEAF, default resolver, attribute, leaf type, non-null)
+# (_LEAF, default resolver, attribute, leaf type, non-null, the Python type the leaf returns as it is, or None)
 # (_VALUE, default resolver, attribute, GraphQL field)
 # (_RESOLVER, function, name of its info parameter or None, GraphQL field, Strawberry field, Info class, self?)
 _Plan = tuple
 _ORDINARY = object()  # the short cut does not apply to this value
+# graphql-core's String and ID serialise a str, Boolean a bool, as it is (`serialize_string` and so on)
+_AS_IS = {GraphQLString: str, GraphQLID: str, GraphQLBoolean: bool}
 
 
 def _simple_resolver(definition: Any, converter: Any) -> bool:
@@ -77,7 +88,8 @@ def field_plans(schema: GraphQLSchema) -> dict[str, dict[str, _Plan]]:
                 non_null = isinstance(field.type, GraphQLNonNull)
                 leaf = field.type.of_type if non_null else field.type
                 if is_leaf_type(leaf):
-                    plan = (_LEAF, definition.default_resolver, definition.python_name, leaf, non_null)
+                    plan = (_LEAF, definition.default_resolver, definition.python_name, leaf, non_null,
+                            _AS_IS.get(leaf))
                 else:
                     plan = (_VALUE, definition.default_resolver, definition.python_name, field)
             elif info_class is not None and _simple_resolver(definition, converter):
@@ -91,11 +103,13 @@ def field_plans(schema: GraphQLSchema) -> dict[str, dict[str, _Plan]]:
 
 
 def _plain_value(plan: _Plan, source: Any) -> Any:
-    _, read, attribute, leaf, non_null = plan
+    _, read, attribute, leaf, non_null, as_is = plan
     try:
         value = read(source, attribute)
     except Exception:  # noqa: BLE001 (the ordinary path reports it)
         return _ORDINARY
+    if type(value) is as_is:
+        return value
     if value is None:
         return _ORDINARY if non_null else None
     if value is Undefined or isinstance(value, Exception):
@@ -114,20 +128,36 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         super().__init__(*args, **kwargs)
         middleware = self.middleware_manager
         self._plans = {} if middleware is not None and middleware.middlewares else _plans(self.schema)
+        # per selection (graphql-core collects a sub-selection once and reuses it for every object of a list):
+        # each field's response name, field details and plan, worked out once
+        self._steps_of: dict[int, tuple[Any, Any, list[tuple[str, Any, _Plan | None]] | None]] = {}
+
+    def _steps(self, parent_type, grouped_field_set) -> list[tuple[str, Any, _Plan | None]] | None:
+        known = self._steps_of.get(id(grouped_field_set))
+        if known is not None and known[0] is grouped_field_set and known[1] is parent_type:
+            return known[2]
+        plans = self._plans.get(parent_type.name)
+        steps = None
+        if plans:
+            steps = []
+            for response_name, field_details_list in grouped_field_set.items():
+                node = field_details_list[0].node
+                steps.append((response_name, field_details_list,
+                              None if node.arguments else plans.get(node.name.value)))
+        self._steps_of[id(grouped_field_set)] = (grouped_field_set, parent_type, steps)  # held: its id stays its own
+        return steps
 
     def execute_fields(self, parent_type, source_value, path, grouped_field_set, position_context):
-        plans = self._plans.get(parent_type.name)
-        if not plans:
+        steps = self._steps(parent_type, grouped_field_set)
+        if steps is None:
             return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
         results: dict[str, Any] = {}
         is_awaitable = self.is_awaitable
         awaitable_fields: list[str] = []
         type_name = parent_type.name
         try:
-            for response_name, field_details_list in grouped_field_set.items():
-                node = field_details_list[0].node
-                plan = plans.get(node.name.value)
-                if plan is not None and not node.arguments:
+            for response_name, field_details_list, plan in steps:
+                if plan is not None:
                     if plan[0] == _LEAF:
                         value = _plain_value(plan, source_value)
                         if value is not _ORDINARY:

@@ -27,5 +27,7 @@ class Material:
 
     @classmethod
     def from_model(cls, m: MaterialModel) -> Material:
-        return cls(_id=str(m.id), id=strawberry.ID(str(m.id)), kind=m.kind, content_type=m.content_type, size=m.size,
-                   width=m.width, height=m.height, created_at=m.created_at, url=f"/api/materials/{m.id}")
+        material_id = str(m.id)
+        return cls(_id=material_id, id=strawberry.ID(material_id), kind=m.kind, content_type=m.content_type,
+                   size=m.size, width=m.width, height=m.height, created_at=m.created_at,
+                   url=f"/api/materials/{material_id}")
