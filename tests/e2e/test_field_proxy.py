@@ -10,12 +10,16 @@ from datetime import date
 
 from playwright.async_api import BrowserContext, Page, expect
 
-from tests.e2e.support import CUIPING, XINQIAO, Server, id_number, photo_bytes, screenshot
+from tests.e2e.support import CUIPING, XINQIAO, Server, eventually, id_number, photo_bytes, screenshot
 
 WORKER = "cun-xinqiao"
 NAME = "赵德明"
 ID_NUMBER = id_number(date(1941, 2, 10), seq=3)  # a man, 85 in 2026
 WIFE_ID = id_number(date(1943, 7, 1), seq=4)
+DRAFT_STEP = """async (key) => {
+    const db = await new Promise((ok, fail) => { const r = indexedDB.open('dachuan-aid'); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error) });
+    const found = await new Promise((ok) => { const r = db.transaction('drafts').objectStore('drafts').getAll(); r.onsuccess = () => ok(r.result) });
+    db.close(); const d = found.find((d) => d.itemCode === key); return d ? d.step : null }"""
 BLANK = """(c) => { const e = document.createElement('canvas'); e.width = c.width; e.height = c.height;
     return c.toDataURL() === e.toDataURL() }"""
 
@@ -170,3 +174,54 @@ async def test_the_proxy_pages_are_for_village_and_township_staff_only(page: Pag
                    {"i": {"itemCode": "gaoling", "submissionKey": f"k{int(time.time() * 1000)}x", "applicantId": "1"}},
                    token)["caseSubmit"]
     assert d["__typename"] == "NotAllowedError" and d["message"], d
+
+
+async def test_the_proxy_wizard_steps_back_and_forth_keeps_its_draft_and_clears_it_only_when_confirmed(
+        page: Page, server: Server):
+    token = await staff_session(page, server, WORKER, "village_worker")
+    registered = server.gql(
+        "mutation($i: ProfileInput!) { applicantRegister(input: $i) { __typename "
+        "... on ApplicantSuccess { applicant { id } } ... on Error { code message } } }",
+        {"i": {"name": "孙永福", "idNumber": id_number(date(1939, 5, 5), seq=57), "address": "翠屏街道新桥村5组",
+               "regionCode": XINQIAO}}, token)["applicantRegister"]
+    assert registered["__typename"] == "ApplicantSuccess", registered
+    applicant = registered["applicant"]["id"]
+    wizard = f"/staff/proxy/apply/{applicant}/gaoling"
+    alone = page.get_by_role("radio", name="独自居住")
+
+    await page.goto(wizard)
+    await expect(page.get_by_test_id("step-title")).to_have_text("申请信息")
+    await expect(page.get_by_test_id("previous")).to_have_count(0)
+    await alone.click()
+    await page.get_by_test_id("next").click()
+    await expect(page.get_by_test_id("step-title")).to_have_text("上传材料")
+    await page.get_by_test_id("previous").click()
+    await expect(page.get_by_test_id("step-title")).to_have_text("申请信息")
+    await expect(alone).to_have_attribute("aria-checked", "true")
+
+    # the draft, with its step, is kept on the phone: a reload comes back to it
+    await page.get_by_test_id("next").click()
+
+    async def stored_at_materials() -> bool:
+        return await page.evaluate(DRAFT_STEP, f"proxy-{applicant}-gaoling") == "materials"
+
+    await eventually(stored_at_materials)
+    await page.reload()
+    await expect(page.get_by_test_id("step-title")).to_have_text("上传材料")
+    await page.get_by_test_id("previous").click()
+    await expect(alone).to_have_attribute("aria-checked", "true")
+
+    # clearing asks first; cancelling keeps everything
+    await page.get_by_test_id("discard").click()
+    await expect(page.get_by_text("确定清空这份草稿吗？清空后不能恢复。")).to_be_visible()
+    await page.get_by_test_id("discard-no").click()
+    await expect(page.get_by_test_id("discard-yes")).to_have_count(0)
+    await expect(alone).to_have_attribute("aria-checked", "true")
+    # confirmed, the draft is gone and the worker is back at the applicant
+    await page.get_by_test_id("discard").click()
+    await page.get_by_test_id("discard-yes").click()
+    await page.wait_for_url(f"**/staff/proxy/new?applicant={applicant}")
+    assert await page.evaluate(DRAFT_STEP, f"proxy-{applicant}-gaoling") is None
+    await page.goto(wizard)
+    await expect(page.get_by_test_id("step-title")).to_have_text("申请信息")
+    await expect(alone).to_have_attribute("aria-checked", "false")
