@@ -11,55 +11,16 @@ from typing import Any, TypeVar
 from strawberry.dataloader import DataLoader
 from strawberry.exceptions import WrongNumberOfResultsReturned
 from strawberry.types.nodes import SelectedField
-from tortoise.models import Model
-from tortoise.queryset import QuerySet
 
 from api.accounts.models import StaffAccount
 from api.aid_items.models import AidItem
 from api.applicants.models import Applicant, HouseholdMember
 from api.cases.models import CaseEvent
+from api.cases.repository import read_rows
 from api.materials.models import Material
 from api.regions.models import Region
 
 T = TypeVar("T")
-M = TypeVar("M", bound=Model)
-_row_classes: dict[type, type] = {}
-
-
-async def read_rows(queryset: QuerySet[M]) -> list[M]:
-    """Runs a plain queryset's own statement (the SQL Tortoise sends for it) and reads each row into a light
-    object: the model's columns as attributes, each converted by the model's own field as Tortoise converts it
-    (`Model._init_from_db`), without building the model. For loaders whose GraphQL types only read columns: the
-    objects have no methods, relations or `save`. About half the CPU of a model per row."""
-    if (queryset._fields_for_select or queryset._annotations or queryset._prefetch_map
-            or queryset._select_related or queryset._single):
-        raise ValueError("read_rows takes a plain queryset")  # those need the ORM's own reading
-    model = queryset.model
-    queryset._choose_db_if_not_chosen()
-    queryset._make_query()
-    _, records = await queryset._db.execute_query(*queryset.query.get_parameterized_sql())
-    meta = model._meta  # the conversion lists are the connected backend's (rebuilt when Tortoise starts)
-    native = [(key, attr) for key, attr, _ in meta.db_native_fields]
-    default = [(key, attr, field.field_type) for key, attr, field in meta.db_default_fields]
-    converted = [(key, attr, field.to_python_value) for key, attr, field in meta.db_complex_fields]
-    row_class = _row_classes.get(model)
-    if row_class is None:
-        names = tuple(attr for _, attr, _ in (*meta.db_native_fields, *meta.db_default_fields,
-                                              *meta.db_complex_fields))
-        row_class = _row_classes[model] = type(f"{model.__name__}Row", (), {"__slots__": names})
-    new, setattr_ = row_class.__new__, object.__setattr__
-    rows = []
-    for record in records:
-        row = new(row_class)
-        for key, attr in native:
-            setattr_(row, attr, record[key])
-        for key, attr, to_type in default:
-            value = record[key]
-            setattr_(row, attr, None if value is None else to_type(value))
-        for key, attr, to_python in converted:
-            setattr_(row, attr, to_python(record[key]))
-        rows.append(row)
-    return rows  # type: ignore[return-value]  # the model's columns, read as attributes
 
 
 def _by_key(rows, keys, attr):

@@ -8,8 +8,9 @@ import pytest
 from strawberry.dataloader import DataLoader
 
 from api.applicants.models import Applicant
-from api.cases.models import CaseEvent
-from api.graphql.loaders import now_or_later, prefetch, read_rows
+from api.cases.models import Case, CaseEvent
+from api.cases.repository import read_rows
+from api.graphql.loaders import now_or_later, prefetch
 from api.materials.models import Material
 from tests.factories import make_applicant, make_case
 
@@ -25,7 +26,8 @@ async def test_light_rows_hold_every_column_as_the_orm_s_model_holds_it(client):
     await Material.create(id=uuid.uuid4(), case_id=case.id, applicant_id=person.applicant_id, kind="id_card",
                           content_type="image/jpeg", size=10, sha256="0" * 64, storage_key=uuid.uuid4().hex,
                           width=None, height=4, uploaded_by_kind="staff")
-    queries = [lambda: CaseEvent.filter(case_id=case.id).order_by("seq"),
+    queries = [lambda: Case.filter(id=case.id),
+               lambda: CaseEvent.filter(case_id=case.id).order_by("seq"),
                lambda: Material.filter(case_id__in=[case.id]).order_by("created_at", "id"),
                lambda: Applicant.filter(id__in=[person.applicant_id])]
     for query in queries:
