@@ -102,20 +102,14 @@ def field_plans(schema: GraphQLSchema) -> dict[str, dict[str, _Plan]]:
     return plans
 
 
-def _plain_value(plan: _Plan, source: Any) -> Any:
-    _, read, attribute, leaf, non_null, as_is = plan
-    try:
-        value = read(source, attribute)
-    except Exception:  # noqa: BLE001 (the ordinary path reports it)
-        return _ORDINARY
-    if type(value) is as_is:
-        return value
+def _coerced(plan: _Plan, value: Any) -> Any:
+    """A plain leaf's value as graphql-core's completion serialises it, or `_ORDINARY` when that would fail."""
     if value is None:
-        return _ORDINARY if non_null else None
+        return _ORDINARY if plan[4] else None
     if value is Undefined or isinstance(value, Exception):
         return _ORDINARY
     try:
-        coerced = leaf.coerce_output_value(value)
+        coerced = plan[3].coerce_output_value(value)
     except Exception:  # noqa: BLE001 (the ordinary path reports it)
         return _ORDINARY
     return _ORDINARY if coerced is None or coerced is Undefined else coerced
@@ -159,7 +153,13 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             for response_name, field_details_list, plan in steps:
                 if plan is not None:
                     if plan[0] == _LEAF:
-                        value = _plain_value(plan, source_value)
+                        try:
+                            value = plan[1](source_value, plan[2])
+                        except Exception:  # noqa: BLE001 (the ordinary path reports it)
+                            value = _ORDINARY
+                        else:
+                            if type(value) is not plan[5]:  # else serialised as it is (`_AS_IS`)
+                                value = _coerced(plan, value)
                         if value is not _ORDINARY:
                             results[response_name] = value
                             continue
