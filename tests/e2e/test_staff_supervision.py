@@ -229,6 +229,9 @@ async def test_a_dead_provincial_push_is_sent_again_from_the_sync_board(browser:
             await expect(row.get_by_test_id("sync-case")).to_have_text(case["number"])
             await expect(row.get_by_test_id("sync-attempts")).to_have_text("2")
             await expect(row.get_by_test_id("sync-last-error")).not_to_be_empty()
+            # the kind of failure in words; the worker's technical text only when unfolded
+            await expect(row.get_by_test_id("sync-error-summary")).to_contain_text("省级系统出错（错误代码 500）")
+            await expect(row.get_by_text("simulated failure")).not_to_be_visible()
             await screenshot(page, "staff-province-sync", "phone")
             await assert_readable(page)
             await page.set_viewport_size(DESKTOP)
