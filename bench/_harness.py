@@ -254,6 +254,28 @@ class Topology:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+def start_profilers(topology: Topology, pids: dict[str, int], phase: str) -> list[subprocess.Popen]:
+    """py-spy (`--format raw`, 200 Hz) on each named process until `stop_profilers`; each profile goes to
+    `<tmp>/profile-<phase>-<name>.txt`, for `bench/pyspy_top.py`. py-spy must be in the venv (not a dependency)."""
+    spy = os.path.join(os.path.dirname(sys.executable), "py-spy")
+    procs = []
+    for name, pid in pids.items():
+        out = topology.tmp / f"profile-{phase}-{name}.txt"
+        procs.append(subprocess.Popen([spy, "record", "--pid", str(pid), "--format", "raw", "--rate", "200",
+                                       "--output", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT))
+    return procs
+
+
+def stop_profilers(procs: list[subprocess.Popen]) -> None:
+    for p in procs:
+        p.send_signal(signal.SIGINT)
+    for p in procs:
+        try:
+            p.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
 # ------------------------------------------------------------------------------ the bench's own database view
 
 async def open_service_layer(topology: Topology):
@@ -375,6 +397,119 @@ async def sign_in(http: httpx.AsyncClient, username: str) -> str:
     if "token" not in payload:
         raise RuntimeError(f"sign-in of {username} failed: {payload}")
     return payload["token"]
+
+
+class LiteResponse:
+    __slots__ = ("status_code", "content")
+
+    def __init__(self, status_code: int, content: bytes) -> None:
+        self.status_code = status_code
+        self.content = content
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
+
+    def json(self):
+        return json.loads(self.content)
+
+
+class LiteHTTP:
+    """A minimal HTTP/1.1 keep-alive client for the load generator's measured requests (POST only).
+
+    The load generator stands for phones; on this 2-core machine it shares the cores with the system under
+    test, so its own CPU is taken from the APIs. httpx spends 2–3 ms of CPU a request (more for a multipart
+    photo, which it re-encodes every time); this client writes the request in one call and reads the answer
+    with `asyncio` streams, a few hundred microseconds. Same behaviour where it matters: one connection per
+    request in flight, reused while idle less than `idle` seconds (under uvicorn's 5 s keep-alive, so a
+    request never goes out on a socket the server is closing), a whole-request `timeout`, a connection
+    dropped after any failure. Answers with `Content-Length` or chunked bodies."""
+
+    def __init__(self, base_url: str, *, timeout: float, idle: float = 2.0) -> None:
+        from urllib.parse import urlsplit
+
+        u = urlsplit(base_url)
+        self.host, self.port = u.hostname or "127.0.0.1", u.port or 80
+        self.timeout = timeout
+        self.idle = idle
+        self._free: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
+
+    async def post(self, path: str, *, json: object = None, content: bytes | None = None,
+                   content_type: str | None = None, headers: dict[str, str] | None = None) -> LiteResponse:
+        if json is not None:
+            content, content_type = _json_dumps(json), "application/json"
+        return await asyncio.wait_for(self._post(path, content or b"", content_type, headers or {}), self.timeout)
+
+    async def _connection(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        now = time.monotonic()
+        while self._free:
+            reader, writer, used = self._free.pop()
+            if now - used < self.idle and not writer.is_closing() and not reader.at_eof():
+                return reader, writer
+            writer.close()
+        return await asyncio.open_connection(self.host, self.port, limit=1 << 20)
+
+    async def _post(self, path: str, body: bytes, content_type: str | None, headers: dict[str, str]) -> LiteResponse:
+        lines = [f"POST {path} HTTP/1.1", f"Host: {self.host}:{self.port}", f"Content-Length: {len(body)}"]
+        if content_type:
+            lines.append(f"Content-Type: {content_type}")
+        lines += [f"{k}: {v}" for k, v in headers.items()]
+        reader, writer = await self._connection()
+        try:
+            writer.writelines([("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"), body])
+            status = int((await reader.readline()).split(b" ", 2)[1])
+            length, chunked, close = None, False, False
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                name, _, value = line.partition(b":")
+                name, value = name.strip().lower(), value.strip().lower()
+                if name == b"content-length":
+                    length = int(value)
+                elif name == b"transfer-encoding" and b"chunked" in value:
+                    chunked = True
+                elif name == b"connection" and value == b"close":
+                    close = True
+            if chunked:
+                parts = []
+                while size := int((await reader.readline()).split(b";")[0], 16):
+                    parts.append(await reader.readexactly(size))
+                    await reader.readline()
+                await reader.readline()
+                data = b"".join(parts)
+            elif length is not None:
+                data = await reader.readexactly(length)
+            else:
+                data, close = await reader.read(), True
+        except BaseException:
+            writer.close()
+            raise
+        if close:
+            writer.close()
+        else:
+            self._free.append((reader, writer, time.monotonic()))
+        return LiteResponse(status, data)
+
+    async def aclose(self) -> None:
+        for _, writer, _ in self._free:
+            writer.close()
+        self._free.clear()
+
+
+def _json_dumps(value: object) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def multipart(fields: dict[str, str], file_field: str, filename: str, file_type: str,
+              data: bytes) -> tuple[bytes, str]:
+    """A multipart/form-data body (built once, sent many times) and its content type."""
+    boundary = uuid.uuid4().hex
+    out = io.BytesIO()
+    for name, value in fields.items():
+        out.write(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+    out.write(f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; filename="{filename}"\r\n'
+              f"Content-Type: {file_type}\r\n\r\n".encode())
+    out.write(data)
+    out.write(f"\r\n--{boundary}--\r\n".encode())
+    return out.getvalue(), f"multipart/form-data; boundary={boundary}"
 
 
 ACCEPT = ("mutation($id:ID!){ caseAccept(caseId:$id){ __typename ... on CaseSuccess { case { status lastSeq } } "

@@ -180,14 +180,14 @@ async def drive(args, topo: h.Topology, urls: list[str], api_logs: list) -> dict
     await h.open_service_layer(topo)
     codes = CodeReader(api_logs)
     codes.start()
-    # idle connections are dropped before uvicorn closes them (5 s), so a request never races a closing socket
-    limits = httpx.Limits(max_connections=args.applicants + 50, max_keepalive_connections=args.applicants + 50,
-                          keepalive_expiry=2.0)
-    clients = [httpx.AsyncClient(base_url=u, timeout=args.timeout, limits=limits) for u in urls]
+    # the measured requests go through the bench's light client (bench/_harness.py LiteHTTP: one write per
+    # request, idle connections dropped after 2 s, before uvicorn closes them at 5 s); httpx only for set-up
+    clients = [h.LiteHTTP(u, timeout=args.timeout) for u in urls]
     procs, pipes = [], []
     try:
-        worker_token = await h.sign_in(clients[0], "cun-xinqiao")
-        township_token = await h.sign_in(clients[-1], "jd-cuiping")
+        async with httpx.AsyncClient(base_url=urls[0], timeout=args.timeout) as setup:
+            worker_token = await h.sign_in(setup, "cun-xinqiao")
+            township_token = await h.sign_in(setup, "jd-cuiping")
         started = time.monotonic()
         case_ids = await h.seed_cases(worker_token, n=args.subscribers, item_code="jiuye", material_kinds=("id_card",),
                                       form={"helpWanted": "job_referral"}, first_birth=date(1975, 1, 1),
@@ -223,6 +223,9 @@ async def drive(args, topo: h.Topology, urls: list[str], api_logs: list) -> dict
 
         photos = [photo_bytes(args.photo, i) for i in range(4)]
         figures["photo_bytes"] = len(photos[0])
+        # each (photo, kind) request body built once, as a phone's upload would be, not re-encoded per request
+        bodies = {(i, kind): h.multipart({"kind": kind}, "file", "photo.jpg", "image/jpeg", data)
+                  for i, data in enumerate(photos) for kind in PHOTO_KINDS}
         serial = iter(range(10**9))
         accepted: dict[int, float] = {}
         completed: list[float] = []
@@ -300,10 +303,10 @@ async def drive(args, topo: h.Topology, urls: list[str], api_logs: list) -> dict
             material_ids = []
             for n in range(args.photos):
                 await think()
-                data = photos[(k + n) % len(photos)]
                 kind = PHOTO_KINDS[n % len(PHOTO_KINDS)]
-                r = await timed("upload", lambda data=data, kind=kind: http.post(
-                    "/api/materials", data={"kind": kind}, files={"file": ("photo.jpg", data, "image/jpeg")},
+                body, content_type = bodies[((k + n) % len(photos), kind)]
+                r = await timed("upload", lambda body=body, content_type=content_type: http.post(
+                    "/api/materials", content=body, content_type=content_type,
                     headers={**headers, "Authorization": f"Bearer {token}"}),
                     lambda r: None if r.status_code == 201 else f"HTTP {r.status_code}: {r.text[:200]}")
                 if r is not None:
@@ -342,12 +345,16 @@ async def drive(args, topo: h.Topology, urls: list[str], api_logs: list) -> dict
                 pending.append(asyncio.create_task(one()))
             await asyncio.gather(*pending)
 
+        profiled = {name: proc.pid for name, proc in topo.processes if name.startswith("api")}
+        profiled["bench"] = os.getpid()
+        profilers = h.start_profilers(topo, profiled, "load") if args.profile else []
         cpu_before = topo.cpu_snapshot()
         load_before = os.getloadavg()
         t_start = time.monotonic()
         first_wall = time.time()
         await asyncio.gather(accepter(), *(applicant() for _ in range(args.applicants)))
         figures["elapsed"] = time.monotonic() - t_start
+        h.stop_profilers(profilers)
         await asyncio.sleep(args.grace)  # the last deliveries
         figures["cpu_all"] = h.cpu_delta(cpu_before, topo.cpu_snapshot(), time.monotonic() - t_start)
         figures["loadavg"] = (load_before, os.getloadavg())
@@ -536,6 +543,8 @@ def main() -> None:
                         help="instead of the load: N applicants one request at a time on one API process, "
                              "printing its CPU per request kind")
     parser.add_argument("--per-kind-rounds", type=int, default=2, help="rounds of --per-kind (default 2)")
+    parser.add_argument("--profile", action="store_true",
+                        help="py-spy every API process and the bench's client during the load (implies --keep)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs)")
     args = parser.parse_args()
     if not 1 <= args.photos <= len(PHOTO_KINDS):
@@ -545,7 +554,7 @@ def main() -> None:
     args.busy_before = h.busy_now()
     h.log(f"machine {args.busy_before:.0f}% busy before the start; load average {os.getloadavg()}")
     h.log(f"open-file limit {limit}")
-    topo = h.Topology("load", keep=args.keep)
+    topo = h.Topology("load", keep=args.keep or args.profile)
     ok_run = False
     try:
         topo.start_stores()

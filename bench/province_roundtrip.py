@@ -29,7 +29,6 @@ import argparse
 import asyncio
 import os
 import signal
-import subprocess
 import sys
 import time
 from datetime import date
@@ -97,19 +96,19 @@ async def run(args, topo: h.Topology, api_urls: list[str], pids: dict[str, int])
 
         # --- phase 1: one at a time
         h.log(f"latency phase: {len(serial)} applications one at a time")
-        profiler = _start_profiler(args, topo, pids, "serial")
+        profiler = h.start_profilers(topo, pids, "serial") if args.profile else []
         for i, case_id in enumerate(serial):
             await accept(i, case_id)
             try:
                 await asyncio.wait_for(asyncio.shield(decided[case_id]), args.case_timeout)
             except TimeoutError:
                 failures.append(f"case {case_id}: no province_decide within {args.case_timeout} s")
-        _stop_profilers(profiler)
+        h.stop_profilers(profiler)
 
         # --- phase 2: all the rest at once
         h.log(f"throughput phase: {len(burst)} applications, "
               + (f"{args.rate}/s" if args.rate else f"{args.concurrency} accepts in flight"))
-        profiler = _start_profiler(args, topo, pids, "burst")
+        profiler = h.start_profilers(topo, pids, "burst") if args.profile else []
         cpu_before = topo.cpu_snapshot()
         gate = asyncio.Semaphore(args.concurrency)
         t0_mono = time.monotonic()
@@ -133,7 +132,7 @@ async def run(args, topo: h.Topology, api_urls: list[str], pids: dict[str, int])
                 failures.append(f"{len(pending)} province_decide events not received within {args.timeout} s")
         elapsed = time.time() - t0
         cpu_after = topo.cpu_snapshot()
-        _stop_profilers(profiler)
+        h.stop_profilers(profiler)
         topo.check_alive()
         await asyncio.sleep(0.5)  # stragglers of the breakdown (province_sent after province_decide cannot be)
         f.update(events=events, accepted_at=accepted_at, serial=serial, burst=burst, t0=t0,
@@ -154,28 +153,6 @@ async def run(args, topo: h.Topology, api_urls: list[str], pids: dict[str, int])
             await http.aclose()
         await h.close_service_layer()
     return f
-
-
-def _start_profiler(args, topo: h.Topology, pids: dict[str, int], phase: str):
-    if not args.profile:
-        return []
-    spy = os.path.join(os.path.dirname(sys.executable), "py-spy")
-    procs = []
-    for name, pid in pids.items():
-        out = topo.tmp / f"profile-{phase}-{name}.txt"
-        procs.append(subprocess.Popen([spy, "record", "--pid", str(pid), "--format", "raw", "--rate", "200",
-                                       "--output", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT))
-    return procs
-
-
-def _stop_profilers(procs) -> None:
-    for p in procs:
-        p.send_signal(signal.SIGINT)
-    for p in procs:
-        try:
-            p.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            p.kill()
 
 
 def _latencies(f: dict, cases: list[int]) -> dict[str, list[float]]:
