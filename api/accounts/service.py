@@ -20,7 +20,15 @@ from api.kit import clock, requests
 from api.kit.actors import ROLE_LEVELS, STAFF_ROLES, Actor
 from api.kit.crypto import new_token, token_hash
 from api.kit.db import after_commit
-from api.kit.errors import AuthError, ConflictError, NotAllowedError, NotFoundError, RateLimitedError, ValidationError
+from api.kit.errors import (
+    AuthError,
+    ConflictError,
+    NotAllowedError,
+    NotFoundError,
+    RateLimitedError,
+    ValidationError,
+    echo,
+)
 from api.kit.phones import mask_phone, normalize_phone
 from api.regions import service as regions
 from api.settings import Settings, get_settings
@@ -208,7 +216,11 @@ async def resolve_session(token: str | None) -> Actor | None:
     """Returns the caller behind a bearer token, or None when it is unknown, expired or revoked."""
     if not token:
         return None
-    return await _actor_of(await repository.session_by_hash(token_hash(token)))
+    found = await repository.live_session(token_hash(token))
+    if found is None:
+        return None
+    session, profile_id = found
+    return await _actor_of(session, profile_id=profile_id)
 
 
 async def resolve_session_id(session_id: int) -> Actor | None:
@@ -216,7 +228,10 @@ async def resolve_session_id(session_id: int) -> Actor | None:
     return await _actor_of(await repository.session_by_id(session_id))
 
 
-async def _actor_of(session: AuthSession | None) -> Actor | None:
+_UNKNOWN = object()
+
+
+async def _actor_of(session: AuthSession | None, *, profile_id: int | None | object = _UNKNOWN) -> Actor | None:
     now = clock.now()
     if session is None or session.revoked_at is not None or session.expires_at <= now:
         return None
@@ -233,11 +248,12 @@ async def _actor_of(session: AuthSession | None) -> Actor | None:
     citizen = session.citizen
     if citizen is None:
         return None
-    from api.applicants import service as applicants
+    if profile_id is _UNKNOWN:
+        from api.applicants import service as applicants
 
-    applicant_id = await applicants.profile_id_of(citizen.id)
+        profile_id = await applicants.profile_id_of(citizen.id)
     return Actor(kind="applicant", role="applicant", name=citizen.phone, citizen_id=citizen.id,
-                 applicant_id=applicant_id, phone=citizen.phone, session_id=session.id)
+                 applicant_id=profile_id, phone=citizen.phone, session_id=session.id)
 
 
 def _staff_actor(staff: StaffAccount, *, session_id: int | None = None) -> Actor:
@@ -261,7 +277,7 @@ def _require_admin(actor: Actor) -> None:
 
 async def _check_role_region(role: str, region_code: str) -> None:
     if role not in STAFF_ROLES:
-        raise ValidationError(f"角色「{role}」无效", code="role_invalid", field="role")
+        raise ValidationError(f"角色「{echo(role)}」无效", code="role_invalid", field="role")
     region = await regions.get(region_code)
     if region.level != ROLE_LEVELS[role]:
         level_names = {"village": "村(社区)", "township": "乡镇(街道)", "district": "区"}

@@ -10,7 +10,7 @@ from api.aid_items.defaults import DEFAULT_ITEMS
 from api.aid_items.models import AidItem
 from api.cases.workflow import STAGES, Route
 from api.kit.actors import Actor
-from api.kit.errors import NotAllowedError, NotFoundError, ValidationError
+from api.kit.errors import NotAllowedError, NotFoundError, ValidationError, echo
 from api.kit.forms import check_form_schema
 
 
@@ -32,7 +32,7 @@ async def get_by_code(code: str) -> AidItem:
     """Returns an item by code, or raises a not-found error naming it."""
     item = await repository.by_code((code or "").strip())
     if item is None:
-        raise NotFoundError(f"救助事项「{code}」不存在", code="item_not_found", field="itemCode")
+        raise NotFoundError(f"救助事项「{echo(code)}」不存在", code="item_not_found", field="itemCode")
     return item
 
 
@@ -78,7 +78,7 @@ def _check_materials(materials: list[dict]) -> list[dict]:
         if not code or not name:
             raise ValidationError(f"第{i + 1}项材料缺少编码或名称", code="materials_invalid", field="materials")
         if code in seen:
-            raise ValidationError(f"材料编码「{code}」重复", code="materials_invalid", field="materials")
+            raise ValidationError(f"材料编码「{echo(code)}」重复", code="materials_invalid", field="materials")
         seen.add(code)
         out.append({"code": code, "name": name, "required": bool(m.get("required")), "hint": str(m.get("hint") or "")})
     return out
@@ -88,7 +88,7 @@ def _check_limits(item: AidItem, limits: dict) -> dict:
     out = {}
     for stage, value in limits.items():
         if stage not in STAGES or stage not in item.route:
-            raise ValidationError(f"环节「{stage}」不在该事项的流程中", code="stage_limits_invalid", field="stageLimits")
+            raise ValidationError(f"环节「{echo(stage)}」不在该事项的流程中", code="stage_limits_invalid", field="stageLimits")
         days = value.get("working_days") if isinstance(value, dict) else value
         if not isinstance(days, int) or not 1 <= days <= 90:
             raise ValidationError("时限应为1到90个工作日", code="stage_limits_invalid", field="stageLimits")

@@ -25,7 +25,7 @@ from api.cases.service import STAGE_LABELS as CASE_STAGE_LABELS
 from api.cases.workflow import STATUS_LABELS, STATUSES
 from api.kit import clock
 from api.kit.actors import Actor
-from api.kit.errors import AuthError, NotAllowedError, ValidationError
+from api.kit.errors import AuthError, NotAllowedError, ValidationError, echo, echo_all
 
 log = logging.getLogger("dachuan.analytics")
 
@@ -258,7 +258,7 @@ def check_dimensions(names: Sequence[str] | None, *, allowed: Sequence[str] = tu
         _refuse_personal(name, "分组")
         if name not in allowed:
             known = "、".join(f"{d}（{DIMENSIONS[d]}）" for d in allowed)
-            raise ValidationError(f"不支持按「{name}」分组；可用的分组：{known}", code="group_by_unknown",
+            raise ValidationError(f"不支持按「{echo(name)}」分组；可用的分组：{known}", code="group_by_unknown",
                                   field="groupBy")
         if name in out:
             raise ValidationError(f"分组「{name}」重复了", code="group_by_repeated", field="groupBy")
@@ -276,7 +276,7 @@ async def check_filters(filters: Sequence[tuple[str, Sequence[str]]] | None, nam
         _refuse_personal(name, "筛选")
         if name not in DIMENSIONS:
             known = "、".join(f"{d}（{label}）" for d, label in DIMENSIONS.items())
-            raise ValidationError(f"不支持按「{name}」筛选；可用的筛选：{known}", code="filter_unknown",
+            raise ValidationError(f"不支持按「{echo(name)}」筛选；可用的筛选：{known}", code="filter_unknown",
                                   field="filters")
         if name in out:
             raise ValidationError(f"筛选「{DIMENSIONS[name]}」重复了，请把取值合并到一个条件里",
@@ -288,7 +288,7 @@ async def check_filters(filters: Sequence[tuple[str, Sequence[str]]] | None, nam
             raise ValidationError(f"每个筛选最多{MAX_FILTER_VALUES}个取值", code="filter_too_many", field="filters")
         bad = [v for v in values if not _valid_value(name, v, names, items)]
         if bad:
-            raise ValidationError(f"筛选「{DIMENSIONS[name]}」的取值无效：{'、'.join(bad[:5])}",
+            raise ValidationError(f"筛选「{DIMENSIONS[name]}」的取值无效：{echo_all(bad)}",
                                   code="filter_value_invalid", field="filters")
         out[name] = tuple(items[v] for v in values) if name == "item" else tuple(dict.fromkeys(values))
     return out
@@ -488,7 +488,7 @@ async def processing_times(actor: Actor, *, start: date | None, end: date | None
     wanted = list(dict.fromkeys(stages or STAGES))
     bad = [s for s in wanted if s not in STAGES]
     if bad:
-        raise ValidationError(f"未知的办理环节：{'、'.join(bad)}；可用：{'、'.join(STAGES)}", code="stage_unknown",
+        raise ValidationError(f"未知的办理环节：{echo_all(bad)}；可用：{'、'.join(STAGES)}", code="stage_unknown",
                               field="stages")
     q, labels = await _question(actor, start, end, group_by, filters, at_most=2)
     rows = await repository.durations(q.scope, q.group_by, [s for s in STAGES if s in wanted],

@@ -15,7 +15,7 @@ from api.audit.models import AccessLog
 from api.kit import clock, requests
 from api.kit.actors import Actor
 from api.kit.db import unit_of_work
-from api.kit.errors import NotAllowedError, ValidationError
+from api.kit.errors import NotAllowedError, ValidationError, echo_all
 
 log = logging.getLogger("dachuan.audit")
 
@@ -85,7 +85,7 @@ async def page(actor: Actor, f: AuditFilter, *, first: int, before_id: int | Non
         raise ValidationError("每页条数应为1到100", code="page_size_invalid", field="first")
     unknown = [a for a in f.actions or [] if a not in ACTIONS]
     if unknown:
-        raise ValidationError(f"操作类型无效：{'、'.join(unknown)}", code="action_invalid", field="actions")
+        raise ValidationError(f"操作类型无效：{echo_all(unknown)}", code="action_invalid", field="actions")
     if f.since is not None and f.until is not None and f.since >= f.until:
         raise ValidationError("开始时间应早于结束时间", code="range_invalid", field="since")
     return await repository.page(actions=f.actions, staff_id=f.staff_id, applicant_id=f.applicant_id,

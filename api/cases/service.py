@@ -32,7 +32,7 @@ from api.kit import clock
 from api.kit.actors import Actor
 from api.kit.broker import get_broker
 from api.kit.db import after_commit, unit_of_work
-from api.kit.errors import ConflictError, NotAllowedError, ValidationError
+from api.kit.errors import ConflictError, NotAllowedError, ValidationError, echo_all
 from api.kit.forms import clean_form
 from api.kit.idnumber import age_on
 from api.settings import get_settings
@@ -370,7 +370,7 @@ async def page(actor: Actor, f: CaseFilter, *, first: int, after_id: int | None)
     if f.statuses:
         bad = [s for s in f.statuses if s not in STATUSES]
         if bad:
-            raise ValidationError(f"未知的状态：{'、'.join(bad)}", code="status_invalid", field="status")
+            raise ValidationError(f"未知的状态：{echo_all(bad)}", code="status_invalid", field="status")
     if f.channel and f.channel not in ("self", "proxy", "counter"):
         raise ValidationError("渠道应为 self、proxy 或 counter", code="channel_invalid", field="channel")
     if f.clock and f.clock not in ("warning", "overdue"):

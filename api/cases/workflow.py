@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from api.kit.actors import Actor
-from api.kit.errors import ConflictError, NotAllowedError, ValidationError
+from api.kit.errors import ConflictError, NotAllowedError, ValidationError, echo
 
 STATUS_LABELS = {
     "submitted": "已提交，待受理",
@@ -188,7 +188,7 @@ def decide(action: str, case: CaseView, actor: Actor, data: dict | None, now: da
     data = dict(data or {})
     stages = case.route.for_case(case.emergency)
     if action not in ACTIONS or action == "submit":
-        raise ValidationError(f"未知的办理操作「{action}」", code="unknown_action", field="action")
+        raise ValidationError(f"未知的办理操作「{echo(action)}」", code="unknown_action", field="action")
     if case.status in TERMINAL:
         raise ConflictError(f"申请已{STATUS_LABELS[case.status]}，不能再办理", code="case_closed")
 
@@ -335,7 +335,7 @@ def decide(action: str, case: CaseView, actor: Actor, data: dict | None, now: da
         if case.status in ("approved", "paying"):
             raise ConflictError("已作出审批决定，不需要延长办理时限", code="invalid_transition")
         return Transition(action, case.status, case.status, _reason(data, "延长办理时限"), public=True)
-    raise ValidationError(f"未知的办理操作「{action}」", code="unknown_action", field="action")
+    raise ValidationError(f"未知的办理操作「{echo(action)}」", code="unknown_action", field="action")
 
 
 def _assignment(case: CaseView, actor: Actor, data: dict) -> Transition:

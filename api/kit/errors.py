@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class DomainError(Exception):
     """An expected failure a user can cause; mutations turn it into a typed payload."""
@@ -68,3 +70,24 @@ class RateLimitedError(DomainError):
     def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
         super().__init__(message, code=code)
         self.retry_after = retry_after
+
+
+# How much of a value the caller sent a message may repeat: a name or a code is recognisable by its first
+# characters, and a 10 KB value sent back whole is 10 KB more on an old phone.
+ECHO_LENGTH = 24
+ECHO_COUNT = 5
+
+
+def echo(value: object, length: int = ECHO_LENGTH) -> str:
+    """Returns what a message repeats of a value the caller sent: the value, or its first `length` characters
+    followed by "…"."""
+    text = str(value)
+    return text if len(text) <= length else text[:length] + "…"
+
+
+def echo_all(values: Iterable[object], count: int = ECHO_COUNT) -> str:
+    """Returns the first `count` of the caller's values, each cut as by `echo`, joined with "、" (and "等n项"
+    when there were more)."""
+    values = list(values)
+    shown = "、".join(echo(v) for v in values[:count])
+    return shown if len(values) <= count else f"{shown}等{len(values)}项"

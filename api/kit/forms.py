@@ -9,7 +9,7 @@ import re
 import unicodedata
 from typing import Any
 
-from api.kit.errors import ValidationError
+from api.kit.errors import ValidationError, echo, echo_all
 
 FIELD_TYPES: tuple[str, ...] = ("text", "textarea", "integer", "number", "date", "boolean", "select")
 
@@ -50,9 +50,9 @@ def _check_options(where: str, options: Any) -> list[dict[str, str]]:
         if not isinstance(value, str) or not value.strip():
             raise _schema_error(f"表单字段{where}的选项值不能为空")
         if not isinstance(label, str) or not label.strip():
-            raise _schema_error(f"表单字段{where}的选项「{value}」缺少显示文字")
+            raise _schema_error(f"表单字段{where}的选项「{echo(value)}」缺少显示文字")
         if value in seen:
-            raise _schema_error(f"表单字段{where}的选项值「{value}」重复")
+            raise _schema_error(f"表单字段{where}的选项值「{echo(value)}」重复")
         seen.add(value)
         cleaned.append({"value": value, "label": label.strip()})
     return cleaned
@@ -65,20 +65,20 @@ def _check_field(position: int, field: Any, seen: set[str]) -> dict[str, Any]:
     name = field.get("name")
     if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
         raise _schema_error(
-            f"第{position}个表单字段的名称「{name}」无效：须以小写字母开头，只含英文字母和数字（驼峰式），最长40位"
+            f"第{position}个表单字段的名称「{echo(name)}」无效：须以小写字母开头，只含英文字母和数字（驼峰式），最长40位"
         )
     where = f"「{name}」"
     if name in seen:
         raise _schema_error(f"表单字段{where}重复")
     unknown = sorted(set(field) - _FIELD_KEYS)
     if unknown:
-        raise _schema_error(f"表单字段{where}含有不认识的设置项：{'、'.join(map(str, unknown))}")
+        raise _schema_error(f"表单字段{where}含有不认识的设置项：{echo_all(unknown)}")
     label = field.get("label")
     if not isinstance(label, str) or not label.strip():
         raise _schema_error(f"表单字段{where}缺少显示名称")
     kind = field.get("type")
     if kind not in FIELD_TYPES:
-        raise _schema_error(f"表单字段{where}的类型「{kind}」无效，应为：{'、'.join(FIELD_TYPES)}")
+        raise _schema_error(f"表单字段{where}的类型「{echo(kind)}」无效，应为：{'、'.join(FIELD_TYPES)}")
     required = field.get("required", False)
     if not isinstance(required, bool):
         raise _schema_error(f"表单字段{where}的“是否必填”应为 true 或 false")
@@ -225,7 +225,7 @@ def clean_form(fields: list[dict], data: dict | None) -> dict:
     known = {field["name"] for field in fields}
     for key in data:
         if key not in known:
-            raise ValidationError(f"表单中没有「{key}」这一项", code="form_field_unknown", field=str(key))
+            raise ValidationError(f"表单中没有「{echo(key)}」这一项", code="form_field_unknown", field=echo(key))
     cleaned: dict[str, Any] = {}
     for field in fields:
         value = data.get(field["name"])

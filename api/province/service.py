@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from api.kit import clock
 from api.kit.actors import PROVINCE, SYSTEM, Actor
 from api.kit.db import unit_of_work
-from api.kit.errors import ConflictError, NotAllowedError, NotFoundError, ValidationError
+from api.kit.errors import ConflictError, NotAllowedError, NotFoundError, ValidationError, echo_all
 from api.outbox import service as outbox
 from api.outbox.models import OutboxMessage
 from api.province import repository
@@ -186,7 +186,7 @@ async def listing(actor: Actor, *, states: list[str] | None, first: int, offset:
         raise NotAllowedError("只有督查股可以查看省级同步状态", code="role_not_allowed")
     unknown = sorted(set(states or []) - set(SYNC_STATES))
     if unknown:
-        raise ValidationError(f"未知的同步状态：{'、'.join(unknown)}", code="state_invalid", field="states")
+        raise ValidationError(f"未知的同步状态：{echo_all(unknown)}", code="state_invalid", field="states")
     return await repository.listing(states, first, offset)
 
 

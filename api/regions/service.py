@@ -6,7 +6,7 @@ import csv
 import io
 
 from api.kit.actors import Actor
-from api.kit.errors import NotAllowedError
+from api.kit.errors import NotAllowedError, echo
 from api.regions import repository
 from api.regions.errors import RegionImportInvalid, RegionNotFound
 from api.regions.models import Region
@@ -63,9 +63,9 @@ def parse_region_csv(text: str) -> list[dict]:
         if level not in LEVEL_CODE_LENGTH:  # LEVEL_NAMES maps both ways: look up only the Chinese names
             level = LEVEL_NAMES.get(level, level)
         if level not in LEVEL_CODE_LENGTH:
-            raise RegionImportInvalid(line_no, f"级别「{raw[2].strip()}」无效，应为 district/township/village")
+            raise RegionImportInvalid(line_no, f"级别「{echo(raw[2].strip())}」无效，应为 district/township/village")
         if not code.isdigit() or len(code) != LEVEL_CODE_LENGTH[level]:
-            raise RegionImportInvalid(line_no, f"编码「{code}」应为{LEVEL_CODE_LENGTH[level]}位数字")
+            raise RegionImportInvalid(line_no, f"编码「{echo(code)}」应为{LEVEL_CODE_LENGTH[level]}位数字")
         if not name or len(name) > 64:
             raise RegionImportInvalid(line_no, "名称不能为空，且不超过64个字")
         if code in seen:
@@ -77,7 +77,7 @@ def parse_region_csv(text: str) -> list[dict]:
             if not parent:
                 raise RegionImportInvalid(line_no, "缺少上级编码")
             if not code.startswith(parent) or len(parent) != LEVEL_CODE_LENGTH[expected_parent_level]:
-                raise RegionImportInvalid(line_no, f"上级编码「{parent}」与编码「{code}」不匹配")
+                raise RegionImportInvalid(line_no, f"上级编码「{echo(parent)}」与编码「{code}」不匹配")
         seen.add(code)
         rows.append({"code": code, "name": name, "level": level, "parent": parent, "line": line_no})
     if not rows:

@@ -2,10 +2,14 @@
 
 The ORM measures an equality or IN value against the length of its column and raises when it is longer, so each
 argument below either is measured before it reaches the database (`api.kit.lookups`) or is checked against what
-can exist. Runs on SQLite and on PostgreSQL (varchar(n) columns)."""
+can exist. Runs on SQLite and on PostgreSQL (varchar(n) columns).
+
+A refusal that names the value it refuses repeats only its first characters (`api.kit.errors.echo`): a 10 KB
+value does not come back 10 KB long, and the message still says in Chinese what was wrong."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date
 
@@ -15,6 +19,8 @@ from tortoise.exceptions import ValidationError as OrmValidationError
 from api.accounts.models import StaffAccount
 from api.aid_items.models import AidItem
 from api.audit.models import AccessLog
+from api.kit.errors import ValidationError, echo, echo_all
+from api.kit.forms import clean_form
 from api.kit.idnumber import make_id_number
 from api.kit.lookups import fits, fitting
 from api.regions.models import Region
@@ -24,6 +30,9 @@ from tests.graphql.helpers import bearer, gql, staff_token, upload
 LONG = "x" * 300
 LONG_NUMBER = "9" * 300
 LONG_REGION = DISTRICT + "0" * 300  # inside the district, longer than any region code
+HUGE = "长" + "x" * 10_000  # 10 KB: what an echoed value would add to the answer
+SHORT_MESSAGE = 200  # characters a refusal may take at most, whatever the caller sent
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
 RANGE = {"from": "2026-01-01", "to": "2026-06-30"}
 
 # (argument, caller, operation, variables, answer): the answer is the data (nothing found), or the code of the
@@ -104,7 +113,105 @@ async def test_an_over_long_argument_is_a_typed_error(client, db, argument, call
     body = await gql(client, operation, variables, token)
 
     assert [e["extensions"]["code"] for e in body["errors"]] == [code], body
-    assert "系统繁忙" not in body["errors"][0]["message"], body
+    message = body["errors"][0]["message"]
+    assert "系统繁忙" not in message, body
+    assert len(message) < SHORT_MESSAGE and CHINESE.search(message), message
+
+
+def _refusal(body: dict) -> tuple[str, str, str | None]:
+    """Returns (code, message, field) of the one typed refusal a query or a mutation answered with."""
+    if body.get("errors"):
+        [error] = body["errors"]
+        return error["extensions"]["code"], error["message"], error["extensions"].get("field")
+    [payload] = body["data"].values()
+    assert payload["__typename"].endswith("Error"), body
+    return payload["code"], payload["message"], payload.get("field")
+
+
+TAIL = "{ __typename ... on Error { code message } ... on ValidationError { field } }"
+AID_ITEM = "mutation($i:AidItemUpdateInput!){ aidItemUpdate(input:$i) " + TAIL + " }"
+REGION_IMPORT = "mutation($v:String!){ regionImport(csv:$v) " + TAIL + " }"
+STATS = ("query($r:StatsRangeInput!, $v:String!){ statsCaseCounts(range:$r, groupBy:[], "
+         "filters:[{field:\"item\", values:[$v, $v, $v, $v, $v, $v, $v]}]){ groupBy } }")
+# (refusal, caller, operation, variables, code): each message names the caller's value (or values)
+ECHOED = [
+    ("cases(filter.itemCodes)", "supervisor",
+     "query($v:String!){ cases(filter:{itemCodes:[$v]}){ edges { cursor } } }", {"v": HUGE}, "item_not_found"),
+    ("aidItemUpdate(code)", "admin", AID_ITEM, {"i": {"code": HUGE}}, "item_not_found"),
+    ("aidItemUpdate(stageLimits)", "admin", AID_ITEM, {"i": {"code": "dibao", "stageLimits": {HUGE: 5}}},
+     "stage_limits_invalid"),
+    ("aidItemUpdate(materials)", "admin", AID_ITEM,
+     {"i": {"code": "dibao", "materials": [{"code": HUGE, "name": "甲"}, {"code": HUGE, "name": "乙"}]}},
+     "materials_invalid"),
+    ("aidItemUpdate(form name)", "admin", AID_ITEM,
+     {"i": {"code": "dibao", "form": [{"name": HUGE, "label": "收入", "type": "text"}]}}, "form_schema_invalid"),
+    ("aidItemUpdate(form type)", "admin", AID_ITEM,
+     {"i": {"code": "dibao", "form": [{"name": "income", "label": "收入", "type": HUGE}]}}, "form_schema_invalid"),
+    ("aidItemUpdate(form keys)", "admin", AID_ITEM,
+     {"i": {"code": "dibao", "form": [{"name": "income", "label": "收入", "type": "text",
+                                       **{f"{HUGE}{n}": 1 for n in range(20)}}]}}, "form_schema_invalid"),
+    ("aidItemUpdate(form option)", "admin", AID_ITEM,
+     {"i": {"code": "dibao", "form": [{"name": "kind", "label": "类别", "type": "select",
+                                       "options": [{"value": HUGE, "label": " "}]}]}}, "form_schema_invalid"),
+    ("regionImport(code)", "admin",
+     REGION_IMPORT,
+     {"v": f"{HUGE},矩阵村,village,511703002"}, "region_import_invalid"),
+    ("regionImport(level)", "admin",
+     REGION_IMPORT,
+     {"v": f"511703002099,矩阵村,{HUGE},511703002"}, "region_import_invalid"),
+    ("regionImport(parent)", "admin",
+     REGION_IMPORT,
+     {"v": f"511703002099,矩阵村,village,{HUGE}"}, "region_import_invalid"),
+    ("staffCreate(role)", "admin",
+     "mutation($v:String!){ staffCreate(input:{username:\"echo.test\", displayName:\"回显\", role:$v, "
+     "regionCode:\"511703\"}) " + TAIL + " }", {"v": HUGE}, "role_invalid"),
+    ("statsCaseCounts(groupBy)", "analyst",
+     "query($r:StatsRangeInput!, $v:String!){ statsCaseCounts(range:$r, groupBy:[$v]){ groupBy } }",
+     {"r": RANGE, "v": HUGE}, "group_by_unknown"),
+    ("statsCaseCounts(filters.field)", "analyst",
+     "query($r:StatsRangeInput!, $v:String!){ statsCaseCounts(range:$r, groupBy:[], filters:[{field:$v, "
+     "values:[\"a\"]}]){ groupBy } }", {"r": RANGE, "v": HUGE}, "filter_unknown"),
+    ("statsCaseCounts(filters.values, seven of them)", "analyst", STATS, {"r": RANGE, "v": HUGE},
+     "filter_value_invalid"),
+    ("statsProcessingTimes(stages)", "analyst",
+     "query($r:StatsRangeInput!, $v:String!){ statsProcessingTimes(range:$r, stages:[$v, $v, $v, $v, $v, $v]){ "
+     "stage } }", {"r": RANGE, "v": HUGE}, "stage_unknown"),
+    ("provinceSyncs(states)", "supervisor",
+     "query($v:String!){ provinceSyncs(states:[$v]){ state } }", {"v": HUGE}, "state_invalid"),
+]
+
+
+@pytest.mark.parametrize(("refusal", "caller", "operation", "variables", "code"), ECHOED,
+                         ids=[a[0] for a in ECHOED])
+async def test_a_refusal_names_a_10_kb_value_by_its_first_characters(client, db, refusal, caller, operation,
+                                                                     variables, code):
+    token = await staff_token(client, caller)
+
+    body = await gql(client, operation, variables, token)
+
+    got, message, field = _refusal(body)
+    assert got == code, body
+    assert len(message) < SHORT_MESSAGE, f"{len(message)} characters: {message[:300]}"
+    assert CHINESE.search(message.replace(echo(HUGE), "")), message  # says what is wrong, in Chinese
+    assert echo(HUGE) in message, message  # and which value: its first characters, then "…"
+    assert field is None or len(field) < SHORT_MESSAGE, field
+
+
+def test_an_unknown_form_answer_is_named_by_its_first_characters_in_the_message_and_the_field():
+    with pytest.raises(ValidationError) as refused:
+        clean_form([], {HUGE: "1"})
+
+    assert refused.value.code == "form_field_unknown"
+    assert refused.value.message == f"表单中没有「{HUGE[:24]}…」这一项"
+    assert refused.value.field == f"{HUGE[:24]}…"
+
+
+def test_echo_keeps_a_short_value_whole_and_cuts_a_long_one():
+    assert echo("dibao") == "dibao"
+    assert echo("长" * 24) == "长" * 24
+    assert echo("长" * 25) == "长" * 24 + "…"
+    assert echo_all(["a", "b"]) == "a、b"
+    assert echo_all([HUGE] * 7) == "、".join([HUGE[:24] + "…"] * 5) + "等7项"
 
 
 async def test_an_over_long_bank_name_is_a_validation_error_rather_than_a_failed_write(client, db):
