@@ -59,6 +59,53 @@ async def session_by_hash(token_hash: str) -> AuthSession | None:
     return await AuthSession.get_or_none(token_hash=token_hash).select_related("staff", "citizen")
 
 
+async def live_session(token_hash: str) -> tuple[AuthSession, int | None] | None:
+    """The session of a token hash with its staff account or citizen account loaded, and the id of the
+    citizen's own applicant profile: what every request asks to know its caller, in one statement.
+
+    The same objects as `session_by_hash` plus a profile look-up would give (the models are built by
+    Tortoise's own `_init_from_db`), read by one hand-written SELECT instead of two ORM queries: on a hot
+    path that every request takes, building the two queries cost more CPU than running them."""
+    conn = AuthSession._meta.db
+    pg = conn.capabilities.dialect == "postgres"
+    sql, splits = _session_statement(pg)
+    rows = await conn.execute_query_dict(sql, [token_hash])
+    if not rows:
+        return None
+    values = list(rows[0].values())
+    session_row, staff_row, citizen_row = (dict(zip(columns, values[start:start + len(columns)], strict=True))
+                                           for columns, start in splits)
+    session = AuthSession._init_from_db(**session_row)
+    staff = StaffAccount._init_from_db(**staff_row) if staff_row["id"] is not None else None
+    citizen = CitizenAccount._init_from_db(**citizen_row) if citizen_row["id"] is not None else None
+    object.__setattr__(session, "_staff", staff)  # as select_related("staff", "citizen") leaves them
+    object.__setattr__(session, "_citizen", citizen)
+    return session, values[-1]
+
+
+_SESSION_SQL: dict[bool, tuple[str, list[tuple[list[str], int]]]] = {}
+
+
+def _session_statement(pg: bool) -> tuple[str, list[tuple[list[str], int]]]:
+    """The SELECT of `live_session` for a dialect, and where each model's columns sit in its row."""
+    if pg not in _SESSION_SQL:
+        from api.applicants.models import Applicant  # its table only: the citizen's own profile
+
+        select, splits = [], []
+        for model, alias in ((AuthSession, "s"), (StaffAccount, "st"), (CitizenAccount, "c")):
+            columns = sorted(model._meta.db_fields)
+            splits.append((columns, len(select)))
+            select += [f'{alias}."{c}" AS "{alias}_{c}"' for c in columns]
+        profile = (f'(SELECT a."id" FROM "{Applicant._meta.db_table}" a WHERE a."account_id" = s."citizen_id"'
+                   ' LIMIT 1) AS "profile_id"')
+        _SESSION_SQL[pg] = (
+            f'SELECT {", ".join(select)}, {profile} FROM "{AuthSession._meta.db_table}" s'
+            f' LEFT JOIN "{StaffAccount._meta.db_table}" st ON st."id" = s."staff_id"'
+            f' LEFT JOIN "{CitizenAccount._meta.db_table}" c ON c."id" = s."citizen_id"'
+            f' WHERE s."token_hash" = {"$1" if pg else "?"}', splits)
+    return _SESSION_SQL[pg]
+
+
 async def session_by_id(session_id: int) -> AuthSession | None:
     return await AuthSession.get_or_none(id=session_id).select_related("staff", "citizen")
 

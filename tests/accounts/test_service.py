@@ -392,3 +392,62 @@ async def test_non_admin_cannot_manage_accounts(db, operation):
     after = await StaffAccount.get(id=staff_id)
     assert await StaffAccount.all().count() == 1
     assert (after.password_hash, after.disabled) == (before.password_hash, before.disabled)
+
+
+def _columns(model) -> dict | None:
+    return None if model is None else {c: getattr(model, a) for c, a in model._meta.fields_db_projection_reverse.items()}
+
+
+async def _orm_view(token: str):
+    """What the ORM reads for a token: the session with staff and citizen (select_related) and the profile id."""
+    from api.accounts import repository
+    from api.applicants import service as applicants
+
+    session = await repository.session_by_hash(token_hash(token))
+    if session is None:
+        return None
+    profile = await applicants.profile_id_of(session.citizen_id) if session.citizen_id else None
+    return _columns(session), _columns(session.staff), _columns(session.citizen), profile
+
+
+async def _one_statement_view(token: str):
+    from api.accounts import repository
+
+    found = await repository.live_session(token_hash(token))
+    if found is None:
+        return None
+    session, profile = found
+    return _columns(session), _columns(session.staff), _columns(session.citizen), profile
+
+
+async def test_live_session_reads_what_the_orm_reads_in_one_statement(frozen, sms):
+    """The hand-written look-up every request makes gives the same objects as the ORM's two queries, for a staff
+    session, a citizen without and with a profile, a revoked session and an unknown token."""
+    from api.applicants import service as applicants
+    from tests.applicants.test_service import MAN, profile
+
+    _, username = await make_staff("township_officer")
+    staff = await sign_in_staff(username)
+    await request_code()
+    citizen = await sign_in_with_code(sms.last_code(PHONE))
+    other_phone = "13800138001"
+    await request_code(other_phone)
+    revoked = await sign_in_with_code(sms.last_code(other_phone), other_phone)
+    async with unit_of_work():
+        await accounts.sign_out(revoked.token)
+    views = {}
+    for name, token in (("staff", staff.token), ("citizen", citizen.token), ("revoked", revoked.token)):
+        views[name] = await _one_statement_view(token)
+        assert views[name] == await _orm_view(token), name
+    assert views["staff"][1]["username"] == username and views["staff"][2] is None
+    assert views["citizen"][1] is None and views["citizen"][2]["phone"] == PHONE and views["citizen"][3] is None
+    assert views["revoked"][0]["revoked_at"] is not None
+    assert await _one_statement_view("no-such-token") is None
+
+    actor = await resolve(citizen.token)
+    async with unit_of_work():
+        saved = await applicants.save_own_profile(actor, profile(MAN))
+    with_profile = await _one_statement_view(citizen.token)
+    assert with_profile == await _orm_view(citizen.token)
+    assert with_profile[3] == saved.id
+    assert (await resolve(citizen.token)).applicant_id == saved.id
