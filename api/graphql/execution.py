@@ -8,7 +8,8 @@ conversion, field extensions): most of the time GraphQL added to such a page.
 
 - **plain leaf fields**: no resolver, field extensions or permission classes (Strawberry's "basic" fields), no
   arguments, a scalar or enum type. The attribute is read as Strawberry's resolver of such a field reads it (the
-  configured default resolver, `getattr`) and serialised with the type's own `coerce_output_value`. Any value the
+  configured default resolver, `getattr`) and serialised with the type's own `coerce_output_value` (or, for an
+  `int`, an enum member or a date and time, a quicker function that gives the same result). Any value the
   short cut does not expect (null for a non-null field, an exception, a value the scalar refuses) goes the
   ordinary way, so errors and their paths are graphql-core's own.
 - **plain object fields**: basic fields whose type is an object type or a list of them (`edges`, `node`,
@@ -17,6 +18,7 @@ conversion, field extensions): most of the time GraphQL added to such a page.
   or exception handlers, that asks for nothing but `self` and `info` (`Case.events`, `Applicant.idNumber`). The
   resolver is called as Strawberry calls it (the source as `self`, a Strawberry `Info` around graphql-core's
   resolve info), without Strawberry's argument conversion and extension chain, which such a field does not use.
+  The resolve info is made only when something other than the context is asked of it (`_ResolveInfo`).
 
 The values of the last two are completed as graphql-core completes them (null, non-null, lists item by item,
 objects through their sub-selection); anything else (an awaitable, an abstract type, an object type with
@@ -29,12 +31,16 @@ takes a short cut.
 
 from __future__ import annotations
 
+import datetime
+from enum import Enum
 from typing import Any
 from weakref import WeakKeyDictionary
 
 from graphql import (
     GraphQLBoolean,
+    GraphQLEnumType,
     GraphQLID,
+    GraphQLInt,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -43,16 +49,50 @@ from graphql import (
     is_leaf_type,
 )
 from graphql.pyutils import Path, Undefined, gather_with_cancel
+from graphql.type.scalars import GRAPHQL_MAX_INT, GRAPHQL_MIN_INT
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.types.base_scalars import isoformat
 
 _LEAF, _VALUE, _RESOLVER = 0, 1, 2
-# (_LEAF, default resolver, attribute, leaf type, non-null, the Python type the leaf returns as it is, or None)
+# (_LEAF, default resolver, attribute, leaf type, non-null, the Python type the leaf returns as it is, or None,
+#  a Python type the leaf serialises by a quicker function of the same result, or None, that function)
 # (_VALUE, default resolver, attribute, GraphQL field)
 # (_RESOLVER, function, name of its info parameter or None, GraphQL field, Strawberry field, Info class, self?)
 _Plan = tuple
 _ORDINARY = object()  # the short cut does not apply to this value
 # graphql-core's String and ID serialise a str, Boolean a bool, as it is (`serialize_string` and so on)
 _AS_IS = {GraphQLString: str, GraphQLID: str, GraphQLBoolean: bool}
+# Strawberry's DateTime, Date and Time serialise with `isoformat` (a `methodcaller`): the same as the type's own
+_ISOFORMAT = {"DateTime": datetime.datetime, "Date": datetime.date, "Time": datetime.time}
+_new_path = tuple.__new__  # `Path(prev, key, typename)` without the named tuple's Python-level `__new__`
+
+
+def _int32(value: int) -> Any:
+    """graphql-core's `serialize_int` of an `int`: the value itself, if it fits in 32 bits."""
+    return value if GRAPHQL_MIN_INT <= value <= GRAPHQL_MAX_INT else _ORDINARY
+
+
+def _quicker(leaf: Any) -> tuple[type | None, Any]:
+    """For a leaf type, a Python type whose values it serialises by a quicker function that gives the same result
+    as its `coerce_output_value`, and the function (`_ORDINARY` for a value that function refuses)."""
+    if leaf is GraphQLInt:
+        return int, _int32
+    wrapped = getattr(leaf, "wrapped_cls", None)
+    if isinstance(leaf, GraphQLEnumType) and isinstance(wrapped, type) and issubclass(wrapped, Enum):
+        names = {}
+        for member in wrapped:  # Strawberry's enum serialises a member by scanning its values: once, here
+            try:
+                names[member] = leaf.coerce_output_value(member)
+            except Exception:  # noqa: BLE001, S112 (such a member keeps the ordinary way)
+                continue
+
+        def name_of(member: Enum) -> Any:
+            return names.get(member, _ORDINARY)
+
+        return wrapped, name_of
+    if getattr(leaf, "coerce_output_value", None) is isoformat and leaf.name in _ISOFORMAT:
+        return _ISOFORMAT[leaf.name], _ISOFORMAT[leaf.name].isoformat
+    return None, None
 
 
 def _simple_resolver(definition: Any, converter: Any) -> bool:
@@ -89,7 +129,7 @@ def field_plans(schema: GraphQLSchema) -> dict[str, dict[str, _Plan]]:
                 leaf = field.type.of_type if non_null else field.type
                 if is_leaf_type(leaf):
                     plan = (_LEAF, definition.default_resolver, definition.python_name, leaf, non_null,
-                            _AS_IS.get(leaf))
+                            _AS_IS.get(leaf), *_quicker(leaf))
                 else:
                     plan = (_VALUE, definition.default_resolver, definition.python_name, field)
             elif info_class is not None and _simple_resolver(definition, converter):
@@ -113,6 +153,28 @@ def _coerced(plan: _Plan, value: Any) -> Any:
     except Exception:  # noqa: BLE001 (the ordinary path reports it)
         return _ORDINARY
     return _ORDINARY if coerced is None or coerced is Undefined else coerced
+
+
+class _ResolveInfo:
+    """graphql-core's resolve info of a field, made only when asked for: the context at once (all that the simple
+    resolvers read), anything else from the real object (`build_resolve_info`), built the first time."""
+
+    __slots__ = ("context", "_of", "_real")
+
+    def __init__(self, execution: Any, field: Any, field_details_list: Any, parent_type: Any, path: Path) -> None:
+        self.context = execution.context_value
+        self._of = (execution, field, field_details_list, parent_type, path)
+        self._real = None
+
+    def built(self) -> Any:
+        if self._real is None:
+            execution, field, field_details_list, parent_type, path = self._of
+            self._real = execution.build_resolve_info(field, [d.node for d in field_details_list], parent_type,
+                                                      path)
+        return self._real
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.built(), name)
 
 
 class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -158,20 +220,24 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                         except Exception:  # noqa: BLE001 (the ordinary path reports it)
                             value = _ORDINARY
                         else:
-                            if type(value) is not plan[5]:  # else serialised as it is (`_AS_IS`)
+                            kind = type(value)
+                            if kind is plan[6]:
+                                value = plan[7](value)
+                            elif kind is not plan[5]:  # else serialised as it is (`_AS_IS`)
                                 value = _coerced(plan, value)
                         if value is not _ORDINARY:
                             results[response_name] = value
                             continue
                     else:
                         result = self._planned_field(plan, parent_type, source_value, field_details_list,
-                                                     Path(path, response_name, type_name), position_context)
+                                                     _new_path(Path, (path, response_name, type_name)),
+                                                     position_context)
                         results[response_name] = result
                         if is_awaitable(result):
                             awaitable_fields.append(response_name)
                         continue
                 result = self.execute_field(parent_type, source_value, field_details_list,
-                                            Path(path, response_name, type_name), position_context)
+                                            _new_path(Path, (path, response_name, type_name)), position_context)
                 if result is not Undefined:  # a field graphql-core skips (not in the type) stays out
                     results[response_name] = result
                     if is_awaitable(result):
@@ -204,14 +270,16 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 result = plan[1](source, plan[2])
             else:
                 _, function, info_name, _, definition, info_class, takes_self = plan
-                info = self.build_resolve_info(field, [d.node for d in field_details_list], parent_type, path)
-                kwargs = {info_name: info_class(_raw_info=info, _field=definition)} if info_name else {}
-                result = function(source, **kwargs) if takes_self else function(**kwargs)
+                if info_name:
+                    info = _ResolveInfo(self, field, field_details_list, parent_type, path)
+                    kwargs = {info_name: info_class(_raw_info=info, _field=definition)}
+                    result = function(source, **kwargs) if takes_self else function(**kwargs)
+                else:
+                    result = function(source) if takes_self else function()
             if self.is_awaitable(result):
-                info = info or self.build_resolve_info(field, [d.node for d in field_details_list], parent_type,
-                                                       path)
-                return self.complete_awaitable_value(return_type, field_details_list, info, path, result,
-                                                     position_context)
+                return self.complete_awaitable_value(return_type, field_details_list,
+                                                     self._info(info, field, field_details_list, parent_type, path),
+                                                     path, result, position_context)
             completed = self._complete(return_type, field, parent_type, field_details_list, info, path, result,
                                        position_context)
             if self.is_awaitable(completed):
@@ -227,6 +295,12 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         except Exception as raw_error:  # noqa: BLE001 (handled as graphql-core handles it)
             self.handle_field_error(raw_error, return_type, field_details_list, path)
             return None
+
+    def _info(self, info, field, field_details_list, parent_type, path: Path):
+        """graphql-core's resolve info of the field, for graphql-core's own completion."""
+        if info is None:
+            return self.build_resolve_info(field, [d.node for d in field_details_list], parent_type, path)
+        return info.built() if type(info) is _ResolveInfo else info
 
     def _complete(self, return_type, field, parent_type, field_details_list, info, path: Path, result: Any,
                   position_context):
@@ -248,11 +322,14 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                                            result, position_context)
         elif isinstance(return_type, GraphQLObjectType):
             if return_type.is_type_of is None:
+                grouped_field_set, new_defer_usages, _ = self.collect_subfields(return_type, field_details_list)
+                if position_context is None and not new_defer_usages:  # `execute_collected_subfields`, no @defer
+                    return self.execute_fields(return_type, result, path, grouped_field_set, None)
                 return self.collect_and_execute_subfields(return_type, field_details_list, path, result,
                                                           position_context)
         elif is_leaf_type(return_type):
             return self.complete_leaf_value(return_type, result)
-        info = info or self.build_resolve_info(field, [d.node for d in field_details_list], parent_type, path)
+        info = self._info(info, field, field_details_list, parent_type, path)
         return self.complete_value(return_type, field_details_list, info, path, result, position_context)
 
     def _complete_list(self, item_type, field, parent_type, field_details_list, info, path: Path, items: list,
@@ -261,14 +338,15 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         is_awaitable = self.is_awaitable
         completed_results: list[Any] = []
         awaitable_indices: list[int] = []
+        if info is None:  # graphql-core's completion of an item gets the field's resolve info, with the field's path
+            info = _ResolveInfo(self, field, field_details_list, parent_type, path)
         try:
             for index, item in enumerate(items):
-                item_path = path.add_key(index, None)
+                item_path = _new_path(Path, (path, index, None))
                 if is_awaitable(item):
-                    info = info or self.build_resolve_info(field, [d.node for d in field_details_list],
-                                                           parent_type, path)
                     completed_results.append(self.complete_awaitable_list_item_value(
-                        item, item_type, field_details_list, info, item_path, position_context))
+                        item, item_type, field_details_list, info.built() if type(info) is _ResolveInfo else info,
+                        item_path, position_context))
                     awaitable_indices.append(index)
                     continue
                 try:

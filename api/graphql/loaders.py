@@ -1,5 +1,6 @@
 """DataLoaders: a page of cases with their applicants, items, events and materials costs a fixed number of
-queries whatever the page size."""
+queries whatever the page size. The page's loaders read light rows (`cases.repository.read_rows_in`), their
+statements built once per number of keys."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from api.accounts.models import StaffAccount
 from api.aid_items.models import AidItem
 from api.applicants.models import Applicant, HouseholdMember
 from api.cases.models import CaseEvent
-from api.cases.repository import read_rows
+from api.cases.repository import read_rows_in
 from api.materials.models import Material
 from api.regions.models import Region
 
@@ -38,13 +39,12 @@ def _grouped(rows, keys, attr):
 async def _applicants(keys: list[int]) -> list[Applicant | None]:
     # the statement of `applicants.repository.get_many`; the GraphQL type, `id_number_for`, `bank_account_for`
     # and `cases.service.available_actions` only read columns
-    return _by_key(await read_rows(Applicant.filter(id__in=list(keys))), keys, "id")
+    return _by_key(await read_rows_in(Applicant, "id", keys), keys, "id")
 
 
 async def _items(keys: list[int]) -> list[AidItem | None]:
-    from api.aid_items import repository
-
-    return _by_key(await repository.by_ids(list(keys)), keys, "id")
+    # the statement of `aid_items.repository.by_ids`; `AidItem.from_model` and `cases.service` only read columns
+    return _by_key(await read_rows_in(AidItem, "id", keys), keys, "id")
 
 
 async def _regions(keys: list[str]) -> list[Region | None]:
@@ -55,13 +55,13 @@ async def _regions(keys: list[str]) -> list[Region | None]:
 
 async def _events(keys: list[int]) -> list[list[CaseEvent]]:
     # the statement of `cases.repository.events_of_many`; `CaseEvent.from_model` only reads columns
-    rows = await read_rows(CaseEvent.filter(case_id__in=list(keys)).order_by("case_id", "seq"))
+    rows = await read_rows_in(CaseEvent, "case_id", keys, ("case_id", "seq"))
     return _grouped(rows, keys, "case_id")
 
 
 async def _materials(keys: list[int]) -> list[list[Material]]:
     # the statement of `materials.repository.of_cases`; `Material.from_model` only reads columns
-    rows = await read_rows(Material.filter(case_id__in=list(keys)).order_by("created_at", "id"))
+    rows = await read_rows_in(Material, "case_id", keys, ("created_at", "id"))
     return _grouped(rows, keys, "case_id")
 
 

@@ -3,6 +3,7 @@ and a page of cases loads only what it is asked for."""
 
 from __future__ import annotations
 
+import datetime
 import json
 from enum import Enum
 
@@ -115,6 +116,48 @@ async def _none():
     return None
 
 
+@strawberry.enum
+class Shade(Enum):
+    LIGHT = "light"
+    DARK = "dark"
+
+
+@strawberry.type
+class Reading:
+    n: int | None
+    at: datetime.datetime | None
+    on: datetime.date | None
+    shade: Shade | None
+
+
+@strawberry.type
+class ReadingQuery:
+    @strawberry.field
+    def readings(self) -> list[Reading]:
+        moment = datetime.datetime(2026, 11, 26, 8, 30, tzinfo=datetime.timezone(datetime.timedelta(hours=8)))
+        return [Reading(n=7, at=moment, on=moment.date(), shade=Shade.DARK),
+                Reading(n=2**31 - 1, at=moment.replace(tzinfo=None), on=datetime.date(2026, 1, 2), shade=Shade.LIGHT),
+                Reading(n=-2**31, at=None, on=None, shade=None),
+                Reading(n=2**31, at=None, on=None, shade=None),  # too large for an Int
+                Reading(n=True, at="yesterday", on=moment, shade="dark")]  # type: ignore[arg-type]  # not their types
+
+
+async def test_ints_enums_and_dates_serialise_as_graphql_core_serialises_them():
+    schema = strawberry.Schema(query=ReadingQuery, execution_context_class=PlainFieldsExecutionContext)
+
+    ordinary, short = await _both(schema, "{ readings { n at on shade } }", {}, lambda: _none())
+
+    assert json.dumps(short.data) == json.dumps(ordinary.data)
+    assert _errors(short) == _errors(ordinary)
+    first, second, third, fourth, fifth = short.data["readings"]
+    assert first == {"n": 7, "at": "2026-11-26T08:30:00+08:00", "on": "2026-11-26", "shade": "DARK"}
+    assert second == {"n": 2**31 - 1, "at": "2026-11-26T08:30:00", "on": "2026-01-02", "shade": "LIGHT"}
+    assert third == {"n": -2**31, "at": None, "on": None, "shade": None}
+    assert fourth["n"] is None and fifth["n"] == 1
+    assert fifth["at"] is None and fifth["shade"] == "DARK"  # a member's value is taken as graphql-core takes it
+    assert sorted(path for _, path in _errors(short)) == [["readings", 3, "n"], ["readings", 4, "at"]]
+
+
 class CountsFields(SchemaExtension):
     seen: list[str] = []
 
@@ -146,6 +189,9 @@ async def test_a_page_loads_only_what_it_asks_for(client):
                                       "applicant { name } item { name } } } } }", token=token)
 
     assert len(body["data"]["cases"]["edges"]) == 1
+    # the caller's session aside (it reads its account's profile id)
+    bare, full = ([s for s in statements if '"auth_session"' not in s] for statements in (bare, full))
+    assert len(bare) == 1 and '"aid_case"' in bare[0]  # the page alone
     assert not any(t in s for s in bare for t in ('"case_event"', '"material"', '"applicant"', '"aid_item"'))
     node = full_body["data"]["cases"]["edges"][0]["node"]
     assert [e["seq"] for e in node["events"]][:2] == [1, 2] and node["materials"] and node["applicant"]["name"]

@@ -7,12 +7,15 @@ import uuid
 import pytest
 from strawberry.dataloader import DataLoader
 
+from api.aid_items.models import AidItem
 from api.applicants.models import Applicant
+from api.cases import repository
 from api.cases.models import Case, CaseEvent
-from api.cases.repository import read_rows
+from api.cases.repository import read_rows, read_rows_in
 from api.graphql.loaders import now_or_later, prefetch
 from api.materials.models import Material
 from tests.factories import make_applicant, make_case
+from tests.graphql.helpers import counting_sql
 
 
 def _columns(model) -> list[str]:
@@ -29,7 +32,8 @@ async def test_light_rows_hold_every_column_as_the_orm_s_model_holds_it(client):
     queries = [lambda: Case.filter(id=case.id),
                lambda: CaseEvent.filter(case_id=case.id).order_by("seq"),
                lambda: Material.filter(case_id__in=[case.id]).order_by("created_at", "id"),
-               lambda: Applicant.filter(id__in=[person.applicant_id])]
+               lambda: Applicant.filter(id__in=[person.applicant_id]),
+               lambda: AidItem.filter(id__in=[case.item_id])]
     for query in queries:
         models, rows = await query(), await read_rows(query())
         assert len(rows) == len(models) > 0
@@ -43,6 +47,30 @@ async def test_light_rows_hold_every_column_as_the_orm_s_model_holds_it(client):
         event.save  # noqa: B018  # a row, not a model
     with pytest.raises(ValueError):
         await read_rows(CaseEvent.filter(case_id=case.id).select_related("case"))
+
+
+async def test_rows_by_keys_send_the_orm_s_statement_built_once_per_number_of_keys(client):
+    cases = [await make_case("dibao", "investigating"), await make_case("linshi", "submitted")]
+    ids = [c.id for c in cases]
+    repository._statements.clear()
+
+    with counting_sql() as orm:
+        models = await CaseEvent.filter(case_id__in=ids).order_by("case_id", "seq")
+    with counting_sql() as sent:
+        rows = await read_rows_in(CaseEvent, "case_id", ids, ("case_id", "seq"))
+        again = await read_rows_in(CaseEvent, "case_id", iter(ids), ("case_id", "seq"))
+        one = await read_rows_in(CaseEvent, "case_id", ids[:1], ("case_id", "seq"))
+
+    assert sent[:2] == orm * 2  # the same text, with the keys as the ORM sends them
+    assert len(sent) == 3 and sent[2] != sent[0]  # one key: its own statement
+    assert len(repository._statements) == 2  # built once for two keys, once for one
+    assert [(r.case_id, r.seq, r.id) for r in rows] == [(m.case_id, m.seq, m.id) for m in models]
+    assert [r.id for r in again] == [r.id for r in rows] and {r.case_id for r in one} == {ids[0]}
+    for model, row in zip(models, rows, strict=True):
+        for column in _columns(CaseEvent):
+            assert (getattr(row, column), type(getattr(row, column))) == (getattr(model, column),
+                                                                          type(getattr(model, column))), column
+    assert await read_rows_in(AidItem, "id", []) == []
 
 
 async def test_a_prefetch_primes_its_loader_and_keeps_a_failure_for_the_fields_that_need_it():
