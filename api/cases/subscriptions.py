@@ -45,12 +45,13 @@ async def _steps(actor: Actor, case_id: int, *, handled: int, message: dict) -> 
     if event is not None and announced == handled + 1:
         # the next step, carried whole by the message: every earlier one is handled, so no read
         shown = actor.is_staff or event["public"]
-        return announced, [CaseEvent.from_model(LiveEvent(event), for_staff=actor.is_staff)] if shown else []
+        return announced, [CaseEvent.from_model(LiveEvent(event), for_staff=actor.is_staff,
+                                                for_analyst=actor.role == "analyst")] if shown else []
     # the replay, a gap (a message lost or overtaken on the way) or a resync: read from the database
     steps = []
     for stored in await service.events_for(actor, case_id, after_seq=handled):
         handled = stored.seq
-        steps.append(CaseEvent.from_model(stored, for_staff=actor.is_staff))
+        steps.append(CaseEvent.from_model(stored, for_staff=actor.is_staff, for_analyst=actor.role == "analyst"))
     # events up to the announced one are committed, so none of them can turn up later
     return max(handled, announced or 0), steps
 

@@ -86,9 +86,12 @@ class CaseEvent:
         return self._model.data if _handles_cases(info) else None
 
     @classmethod
-    def from_model(cls, e: EventModel, *, for_staff: bool) -> CaseEvent:
-        # applicants see who acted by role, not staff members' names
+    def from_model(cls, e: EventModel, *, for_staff: bool, for_analyst: bool = False) -> CaseEvent:
+        # applicants see who acted by role, not staff members' names; analysts see no personal data, so an
+        # applicant's own step shows them the role, not the applicant's name
         name = e.actor_name if for_staff or e.actor_kind == "applicant" else ROLE_LABELS.get(e.actor_role, "")
+        if for_analyst and e.actor_kind == "applicant":
+            name = ROLE_LABELS["applicant"]
         return cls(_model=e, seq=e.seq, action=e.action, action_label=ACTION_LABELS.get(e.action, e.action),
                    from_status=CaseStatus(e.from_status) if e.from_status else None,
                    to_status=CaseStatus(e.to_status), actor_name=name, actor_role=e.actor_role,
@@ -205,9 +208,9 @@ class Case:
 
     @strawberry.field(description="The steps so far, in order.")
     def events(self, info: strawberry.Info) -> list[CaseEvent]:
-        staff = info.context.actor.is_staff
+        staff, analyst = info.context.actor.is_staff, info.context.actor.role == "analyst"
         return now_or_later(info.context.loaders.events, self._model.id, lambda rows: [
-            CaseEvent.from_model(e, for_staff=staff) for e in rows if staff or e.public])
+            CaseEvent.from_model(e, for_staff=staff, for_analyst=analyst) for e in rows if staff or e.public])
 
     @strawberry.field
     def materials(self, info: strawberry.Info) -> list[Material]:

@@ -359,7 +359,8 @@ CALLS: dict[str, Call] = {
     "applicant": q('applicant(id: "{applicant_a.applicant_id}") { id name idNumber bankAccount }'),
     "cases": q("cases(first: 100) { edges { node { id number applicant { name idNumber bankAccount } } } }"),
     "caseCounts": q("caseCounts { __typename }"),
-    "case": q('case(id: "{cases[read]}") { id number applicant { name idNumber bankAccount } }'),
+    "case": q('case(id: "{cases[read]}") { id number applicant { name idNumber bankAccount } '
+              'events { actorName comment data } }'),
     "caseClockBoard": q("caseClockBoard { __typename }"),
     "caseAssignees": q('caseAssignees(caseId: "{cases[read]}") { __typename }'),
     "provinceSyncs": q("provinceSyncs { __typename }"),
