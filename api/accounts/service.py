@@ -18,6 +18,7 @@ from api.accounts.sms import get_sms
 from api.audit import service as audit
 from api.kit import clock, requests
 from api.kit.actors import ROLE_LEVELS, STAFF_ROLES, Actor
+from api.kit.broker import get_broker
 from api.kit.crypto import new_token, token_hash
 from api.kit.db import after_commit
 from api.kit.errors import (
@@ -199,12 +200,29 @@ async def change_password(actor: Actor, old_password: str, new_password: str) ->
     await staff.save(update_fields=["password_hash", "must_change_password"])
 
 
+# Broker channel on which ended sessions are announced, so that every API process closes the live connections
+# signed in with them at once (api/graphql/websocket.py SessionWatch). Each connection also checks its session
+# again every minute: the fallback for an announcement lost while Redis was away, and for expiry and idle time.
+SESSIONS_ENDED = "sessions-ended"
+
+
+def _announce_ended(*, session_id: int | None = None, staff_id: int | None = None) -> None:
+    """Once the change commits: one session ended (`session_id`), or every session of a staff account."""
+    message = {"session_id": session_id, "staff_id": staff_id}
+
+    async def announce() -> None:
+        await get_broker().publish(SESSIONS_ENDED, message)
+
+    after_commit(announce)
+
+
 async def sign_out(token: str) -> None:
     """Revokes the session of this token."""
     session = await repository.session_by_hash(token_hash(token))
     if session is not None and session.revoked_at is None:
         session.revoked_at = clock.now()
         await session.save(update_fields=["revoked_at"])
+        _announce_ended(session_id=session.id)
         if session.kind == "staff" and session.staff is not None:
             audit.note(_staff_actor(session.staff), "sign_out")
         else:
@@ -362,6 +380,7 @@ async def reset_password(actor: Actor, staff_id: int) -> tuple[StaffAccount, str
     staff.locked_until = None
     await staff.save(update_fields=["password_hash", "must_change_password", "failed_logins", "locked_until"])
     await repository.revoke_sessions_of_staff(staff.id, clock.now())
+    _announce_ended(staff_id=staff.id)
     return staff, initial
 
 
@@ -374,6 +393,7 @@ async def set_disabled(actor: Actor, staff_id: int, disabled: bool) -> StaffAcco
     await staff.save(update_fields=["disabled"])
     if disabled:
         await repository.revoke_sessions_of_staff(staff.id, clock.now())
+        _announce_ended(staff_id=staff.id)
     return staff
 
 
@@ -393,6 +413,7 @@ async def end_staff_sessions(actor: Actor, staff_id: int, session_id: int | None
         raise NotFoundError("该会话不存在或已结束", code="session_not_found", field="sessionId")
     if ended:
         audit.note(_staff_actor(staff), "sign_out", detail=f"ended by admin {actor.staff_id}: {ended} session(s)")
+        _announce_ended(session_id=session_id, staff_id=staff.id)
     return ended
 
 

@@ -56,6 +56,21 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler):
         await super().handle_connection_init(message)
         if self.connection_acknowledged and self._pinger is None:
             self._pinger = asyncio.create_task(self._ping())
+            actor = getattr(self.context, "actor", None)
+            if actor is not None and actor.session_id is not None:
+                session_watch.add(self, actor.session_id, actor.staff_id)
+
+    def end_for_session(self) -> None:
+        """Closes the connection because its session ended (4403, as a refused `connection_init`)."""
+        task = asyncio.get_running_loop().create_task(self._close_ended())
+        _closing.add(task)
+        task.add_done_callback(_closed)
+
+    async def _close_ended(self) -> None:
+        try:
+            await self.websocket.close(*SESSION_ENDED_CLOSE)
+        except (WebSocketDisconnected, RuntimeError):  # already closed: nothing left to end
+            pass
 
     async def _ping(self) -> None:
         # pings keep proxies from dropping a quiet connection and tell a client its connection is alive
@@ -94,10 +109,67 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler):
         await super().handle_subscribe(message)
 
     async def shutdown(self) -> None:
+        session_watch.discard(self)
         if self._pinger is not None:
             self._pinger.cancel()
             await asyncio.gather(self._pinger, return_exceptions=True)
         await super().shutdown()
+
+
+class SessionWatch:
+    """Closes a process's live connections at once when their session ends: one broker subscription per process
+    to the accounts' `sessions-ended` announcements (sign-out, an admin ending sessions, a password reset, a
+    disabled account), matched against the connections signed in here. A message lost while Redis was away is
+    caught by each connection's own check of its session every minute."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[TransportWSHandler, tuple[int, int | None]] = {}
+        self._task: asyncio.Task | None = None
+        self._broker: Any = None
+
+    def add(self, handler: TransportWSHandler, session_id: int, staff_id: int | None) -> None:
+        self._handlers[handler] = (session_id, staff_id)
+        self._ensure_listening()
+
+    def discard(self, handler: TransportWSHandler) -> None:
+        self._handlers.pop(handler, None)
+
+    def _ensure_listening(self) -> None:
+        from api.kit.broker import get_broker
+
+        broker, loop = get_broker(), asyncio.get_running_loop()
+        task = self._task
+        if task is not None and not task.done() and self._broker is broker and task.get_loop() is loop:
+            return
+        if task is not None and not task.done() and task.get_loop() is loop:
+            task.cancel()  # the broker was replaced (tests): listen on the new one
+        from api.accounts.service import SESSIONS_ENDED
+
+        self._broker = broker
+        subscription = broker.subscribe(SESSIONS_ENDED, max_queue=10_000)
+        self._task = loop.create_task(self._listen(subscription), name="session-watch")
+
+    async def _listen(self, subscription: Any) -> None:
+        from api.kit.broker import SubscriberTooSlow
+
+        try:
+            async for message in subscription:
+                self._ended(message.get("session_id"), message.get("staff_id"))
+        except SubscriberTooSlow:
+            log.warning("session announcements fell behind; live connections rely on their own checks")
+        finally:
+            subscription.close()
+
+    def _ended(self, session_id: int | None, staff_id: int | None) -> None:
+        if session_id is None and staff_id is None:
+            return  # a resync after a Redis outage, not an announcement
+        for handler, (h_session, h_staff) in list(self._handlers.items()):
+            if h_session == session_id or (session_id is None and h_staff == staff_id):
+                self._handlers.pop(handler, None)
+                handler.end_for_session()
+
+
+session_watch = SessionWatch()
 
 
 async def session_live(token: str) -> bool:

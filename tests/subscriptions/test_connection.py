@@ -66,6 +66,59 @@ async def test_signing_out_ends_the_sessions_live_connection(live, sms, monkeypa
     assert closed == (4403, "Forbidden")
 
 
+async def test_signing_out_closes_the_live_connection_at_once_and_no_other(live, sms):
+    """The sign-out is announced: the connection closes now, not at its next check a minute later (the pings
+    stay at their 15 s, so nothing else could close it within the test); another person's connection goes on."""
+    from api.kit.db import unit_of_work
+
+    assert TransportWSHandler.ping_seconds * TransportWSHandler.session_check_pings >= 60
+    applicant, token = await applicant_with_token(live, sms)
+    other, other_token = await applicant_with_token(live, sms)
+    case = await make_case("dibao", "submitted", applicant=applicant)
+    other_case = await make_case("dibao", "submitted", applicant=other)
+
+    async with connected(live, token) as ws, connected(live, other_token) as other_ws:
+        await events(ws, await progress(ws, case.id), 1)
+        watching = await progress(other_ws, other_case.id)
+        await events(other_ws, watching, 1)
+        async with unit_of_work():
+            await accounts.sign_out(token)
+        async with asyncio.timeout(2):
+            closed = await ws.closed()
+        await act(other_case.id, "accept")
+        after = await events(other_ws, watching, 1)
+
+    assert closed == (4403, "Forbidden")
+    assert after == [(2, "accept")]
+
+
+async def test_ending_a_staff_members_sessions_closes_their_connections_at_once(redis_live, sms):
+    """Through Redis, as between API processes: an admin ends one staff member's sessions; that member's two
+    connections close at once, another staff member's stays open."""
+    from api.accounts.models import AuthSession
+    from api.kit.crypto import token_hash
+    from api.kit.db import unit_of_work
+    from tests.factories import ADMIN
+    from tests.graphql.helpers import staff_token
+
+    token = await staff_token(redis_live.http, "township_officer")
+    colleague = await staff_token(redis_live.http, "township_officer")
+    staff_id = (await AuthSession.get(token_hash=token_hash(token))).staff_id
+
+    async with connected(redis_live, token) as first, connected(redis_live, token) as second, \
+            connected(redis_live, colleague) as other:
+        async with unit_of_work():
+            ended = await accounts.end_staff_sessions(ADMIN, staff_id)
+        async with asyncio.timeout(2):
+            closed = [await first.closed(), await second.closed()]
+        case = await make_case("dibao", "submitted")
+        replayed = await events(other, await progress(other, case.id), 1)  # the colleague's connection works
+
+    assert ended == 1
+    assert closed == [(4403, "Forbidden")] * 2
+    assert replayed == [(1, "submit")]
+
+
 async def test_checking_a_staff_connection_does_not_keep_its_session_alive(live, sms, monkeypatch):
     from datetime import timedelta
 
