@@ -65,12 +65,15 @@ def current_user_agent() -> str | None:
 
 
 def client_address(scope: dict) -> str | None:
-    """Returns the client's address: the first X-Forwarded-For hop behind a proxy, else the peer."""
+    """Returns the client's address behind our reverse proxy: the last X-Forwarded-For hop, the one the proxy
+    added for the peer it saw (a client may send the header itself; whatever it wrote stands before that and is
+    not believed), else the peer."""
+    hops: list[str] = []
     for name, value in scope.get("headers") or []:
-        if name == b"x-forwarded-for":
-            first = value.decode("latin-1").split(",")[0].strip()
-            if first:
-                return first[:64]
+        if name == b"x-forwarded-for":  # several header lines count as one list, in order
+            hops += [hop.strip() for hop in value.decode("latin-1").split(",") if hop.strip()]
+    if hops:
+        return hops[-1][:64]
     peer = scope.get("client")
     return str(peer[0])[:64] if peer else None
 

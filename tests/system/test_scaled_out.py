@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import os
 import signal
 import subprocess
@@ -39,6 +40,7 @@ class Topology:
     processes: list[subprocess.Popen]
     env: dict
     psql: object
+    logs: Path
 
 
 def _wait_http(url: str, proc: subprocess.Popen, path: str = "/healthz") -> None:
@@ -90,7 +92,7 @@ def topology(postgres, tmp_path_factory):
     try:
         yield Topology(api=[f"http://127.0.0.1:{p}" for p in api_ports], sim=f"http://127.0.0.1:{sim_port}",
                        workers=workers, processes=processes, env=env,
-                       psql=lambda sql: postgres.psql(sql, "dachuan_system").strip())
+                       psql=lambda sql: postgres.psql(sql, "dachuan_system").strip(), logs=logs)
     finally:
         for proc in processes:
             if proc.poll() is None:
@@ -153,6 +155,25 @@ async def _accept(http: httpx.AsyncClient, township: str, case_id: str) -> dict:
                          "status lastSeq } } ... on Error { code message } } }", {"id": case_id}, township)
     assert d["caseAccept"]["__typename"] == "CaseSuccess", d
     return d["caseAccept"]["case"]
+
+
+async def test_a_client_on_the_same_machine_cannot_name_its_own_address(topology):
+    """`python -m api` without TRUST_FORWARDED_FOR: the address of a request (the per-address limits, the audit
+    log) is the connection's peer, also for a client on 127.0.0.1 that sends X-Forwarded-For (uvicorn would
+    otherwise believe that header from any local client)."""
+    probe = f"probe{uuid.uuid4().hex[:12]}"
+    async with httpx.AsyncClient(base_url=topology.api[0], timeout=10) as api:
+        response = await api.get("/healthz", headers={"X-Forwarded-For": "203.0.113.9", "X-Request-Id": probe})
+    assert response.status_code == 200
+    lines = []
+    for _ in range(50):  # the access line is written as the answer leaves
+        lines = [json.loads(line) for line in (topology.logs / "api0.log").read_text().splitlines()
+                 if probe in line and line.startswith("{")]
+        if lines:
+            break
+        await asyncio.sleep(0.1)
+
+    assert [line["client"] for line in lines] == ["127.0.0.1"]
 
 
 async def test_a_subscriber_on_one_api_process_sees_a_transition_made_through_the_other(topology):

@@ -136,6 +136,23 @@ async def test_codes_per_client_address_are_limited(make_client):
     assert names == ["CodeSentSuccess", "CodeSentSuccess", "RateLimitedError"]
 
 
+async def test_a_forged_forwarded_address_does_not_dodge_the_per_address_limit(make_client):
+    """Behind the proxy, a client that writes its own X-Forwarded-For gets the proxy's hop appended after it: the
+    address counted is that last hop, so new forged first hops do not buy new codes; another real address
+    (another last hop) has its own count."""
+    async with make_client(rate_codes_per_client_hour=2, otp_resend_seconds=0, trust_forwarded_for=True) as client:
+        async def ask(forwarded: str) -> str:
+            response = await client.post("/graphql", json={"query": CODE_REQUEST, "variables": {"phone": new_phone()}},
+                                         headers={"X-Forwarded-For": forwarded})
+            return response.json()["data"]["authCodeRequest"]["__typename"]
+
+        forged = [await ask(f"198.51.100.{i}, 203.0.113.7") for i in range(3)]
+        elsewhere = await ask("203.0.113.8")
+
+    assert forged == ["CodeSentSuccess", "CodeSentSuccess", "RateLimitedError"]
+    assert elsewhere == "CodeSentSuccess"
+
+
 async def test_after_too_many_failures_an_account_is_refused_even_the_right_password(make_client):
     _, username = await make_staff("approver")
     async with make_client(rate_failed_sign_ins_per_account_15min=3, login_max_failures=100) as client:
