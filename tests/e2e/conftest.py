@@ -18,10 +18,9 @@ import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
-from tests.e2e.support import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, Server
+from tests.e2e.support import CHROMIUM, CHROMIUM_ARGS, ROOT, VIEWPORT, Server
 from tests.harness.pg import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "pwa" / "dist"
 
 

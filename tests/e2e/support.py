@@ -22,10 +22,14 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 VIEWPORT = {"width": 390, "height": 844}
+DESKTOP = {"width": 1366, "height": 768}
 STAFF_PASSWORD = "Dachuan2026"
+VILLAGE_WORKER = "cun-xinqiao"  # the demo 新桥村 worker
 DEMO_PHONE = "13800000001"
 XINQIAO = "511703002006"  # 新桥村
 CUIPING = "511703002"  # 翠屏街道
+PROFILE_SAVE = ("mutation($p: ProfileInput!) { profileSave(input: $p) { __typename "
+                "... on ApplicantSuccess { applicant { id } } ... on Error { code message } } }")
 
 
 @dataclass

@@ -23,13 +23,20 @@ import pytest
 from openpyxl import load_workbook
 from playwright.async_api import Browser, Page
 
-from tests.e2e.support import DEMO_PHONE, MEASURE_JS, STAFF_PASSWORD, Server, screenshot, sign_in
+from tests.e2e.support import (
+    DEMO_PHONE,
+    DESKTOP,
+    MEASURE_JS,
+    ROOT,
+    STAFF_PASSWORD,
+    VIEWPORT,
+    Server,
+    screenshot,
+    sign_in,
+)
 from tests.harness.pg import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
 BEIJING = timezone(timedelta(hours=8))
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1366, "height": 768}
 CASES = 3000
 
 
@@ -109,7 +116,7 @@ def supervisor(seeded: Server) -> dict:
 
 
 async def _page(browser: Browser, server: Server, viewport: dict) -> AsyncIterator[Page]:
-    phone = viewport == PHONE
+    phone = viewport == VIEWPORT
     ctx = await browser.new_context(base_url=server.url, viewport=viewport, device_scale_factor=1, locale="zh-CN",
                                     timezone_id="Asia/Shanghai", has_touch=phone, is_mobile=phone,
                                     accept_downloads=True)
@@ -126,7 +133,7 @@ async def _page(browser: Browser, server: Server, viewport: dict) -> AsyncIterat
 
 @pytest.fixture
 async def phone(browser: Browser, seeded: Server) -> AsyncIterator[Page]:
-    async for p in _page(browser, seeded, PHONE):
+    async for p in _page(browser, seeded, VIEWPORT):
         yield p
 
 
@@ -318,7 +325,7 @@ async def test_review_page_on_a_phone(phone: Page, seeded: Server, analyst: dict
     await phone.goto(f"/analytics/review?{QUERY}")
     await _wait_for_charts(phone, 5)
     width = await phone.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"the page is {width}px wide on a {PHONE['width']}px phone"
+    assert width <= VIEWPORT["width"], f"the page is {width}px wide on a {VIEWPORT['width']}px phone"
     await _assert_readable(phone)
     await screenshot(phone, "analytics-review", "390x844")
     await phone.get_by_test_id("comments").scroll_into_view_if_needed()
@@ -330,7 +337,7 @@ async def test_dashboard_fits_a_phone_and_a_bad_range_is_said_before_asking(phon
     await phone.goto(f"/analytics?{QUERY}")
     await _wait_for_charts(phone, 6)
     width = await phone.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"the page is {width}px wide on a {PHONE['width']}px phone"
+    assert width <= VIEWPORT["width"], f"the page is {width}px wide on a {VIEWPORT['width']}px phone"
     await _assert_readable(phone)
     await phone.get_by_test_id("range-from").fill(RANGE["to"])
     await phone.get_by_test_id("range-to").fill(RANGE["from"])

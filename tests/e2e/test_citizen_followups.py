@@ -12,6 +12,7 @@ from playwright.async_api import Browser, Page, expect
 
 from tests.e2e.conftest import DIST, running_api
 from tests.e2e.support import (
+    PROFILE_SAVE,
     VIEWPORT,
     XINQIAO,
     Server,
@@ -22,8 +23,6 @@ from tests.e2e.support import (
     wait_for_service_worker,
 )
 
-PROFILE_SAVE = ("mutation($p: ProfileInput!) { profileSave(input: $p) { __typename "
-                "... on ApplicantSuccess { applicant { id } } ... on Error { code message } } }")
 CASE_STATUS = "query($id: ID!) { case(id: $id) { status events { action } } }"
 ME_ADDRESS = "query { me { applicant { address } } }"
 

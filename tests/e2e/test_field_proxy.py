@@ -10,9 +10,8 @@ from datetime import date
 
 from playwright.async_api import BrowserContext, Page, expect
 
-from tests.e2e.support import CUIPING, XINQIAO, Server, eventually, id_number, photo_bytes, screenshot
+from tests.e2e.support import CUIPING, VILLAGE_WORKER, XINQIAO, Server, eventually, id_number, photo_bytes, screenshot
 
-WORKER = "cun-xinqiao"
 NAME = "赵德明"
 ID_NUMBER = id_number(date(1941, 2, 10), seq=3)  # a man, 85 in 2026
 WIFE_ID = id_number(date(1943, 7, 1), seq=4)
@@ -53,7 +52,7 @@ async def draw_signature(page: Page, context: BrowserContext) -> None:
 
 async def test_a_village_worker_applies_for_gaoling_on_behalf_of_an_elderly_man_without_a_phone(
         page: Page, context: BrowserContext, server: Server):
-    token = await staff_session(page, server, WORKER, "village_worker")
+    token = await staff_session(page, server, VILLAGE_WORKER, "village_worker")
     await page.goto("/staff/proxy/new")
 
     # nobody by that name yet in the village: register him, with no phone, and his wife
@@ -178,7 +177,7 @@ async def test_the_proxy_pages_are_for_village_and_township_staff_only(page: Pag
 
 async def test_the_proxy_wizard_steps_back_and_forth_keeps_its_draft_and_clears_it_only_when_confirmed(
         page: Page, server: Server):
-    token = await staff_session(page, server, WORKER, "village_worker")
+    token = await staff_session(page, server, VILLAGE_WORKER, "village_worker")
     registered = server.gql(
         "mutation($i: ProfileInput!) { applicantRegister(input: $i) { __typename "
         "... on ApplicantSuccess { applicant { id } } ... on Error { code message } } }",

@@ -13,6 +13,7 @@ from playwright.async_api import BrowserContext, Page, expect
 
 from tests.e2e.support import (
     SCREENSHOTS,
+    VILLAGE_WORKER,
     XINQIAO,
     Server,
     eventually,
@@ -22,7 +23,6 @@ from tests.e2e.support import (
     wait_for_service_worker,
 )
 
-WORKER = "cun-xinqiao"
 _seq = iter(range(101, 999, 2))
 
 CASE_QUERY = "query($id: ID!) { case(id: $id) { status investigation events { action actorName data } } }"
@@ -39,7 +39,7 @@ async def staff_session(page: Page, server: Server, username: str, role: str) ->
 
 def dibao_case_at_investigation(server: Server, name: str) -> str:
     """A 低保 case applied for by the village worker and accepted by the township: it waits for a home visit."""
-    token = server.staff_token(WORKER)
+    token = server.staff_token(VILLAGE_WORKER)
     number = id_number(date(1960, 5, 1), seq=next(_seq))
     d = server.gql("mutation($i: ProfileInput!) { applicantRegister(input: $i) { __typename "
                    "... on ApplicantSuccess { applicant { id } } ... on Error { code message } } }",
@@ -78,7 +78,7 @@ async def fill_visit(page: Page, conclusion: str) -> None:
 async def test_a_visit_recorded_offline_with_two_photos_survives_a_reload_and_is_sent_exactly_once(
         page: Page, context: BrowserContext, server: Server):
     case_id = dibao_case_at_investigation(server, "孙桂芳")
-    token = await staff_session(page, server, WORKER, "village_worker")
+    token = await staff_session(page, server, VILLAGE_WORKER, "village_worker")
     await page.goto("/staff/visits")
     await wait_for_service_worker(page)
     await page.locator(f'[data-testid="visit-cases"] [data-case="{case_id}"] [data-testid="start-visit"]').click()
@@ -148,7 +148,7 @@ async def test_a_visit_recorded_offline_with_two_photos_survives_a_reload_and_is
 async def test_a_visit_that_arrives_after_the_case_moved_on_is_flagged_not_applied(
         page: Page, context: BrowserContext, server: Server):
     case_id = dibao_case_at_investigation(server, "周玉珍")
-    token = await staff_session(page, server, WORKER, "village_worker")
+    token = await staff_session(page, server, VILLAGE_WORKER, "village_worker")
     await page.goto(f"/staff/visits/{case_id}")
     await wait_for_service_worker(page)  # every page's code on the phone, as an installed app has it
     await expect(page.get_by_test_id("visit-case")).to_contain_text("周玉珍")

@@ -17,6 +17,8 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 from tests.e2e.conftest import running_api
 from tests.e2e.support import (
     CUIPING,
+    DESKTOP,
+    PROFILE_SAVE,
     VIEWPORT,
     XINQIAO,
     Server,
@@ -28,7 +30,6 @@ from tests.e2e.support import (
     submit_case,
 )
 from tests.e2e.test_staff_workbench import (
-    DESKTOP,
     _ok,
     assert_readable,
     proxy_case,
@@ -39,8 +40,6 @@ from tests.e2e.test_staff_workbench import (
 
 SIM_ADMIN = {"X-Admin-Token": "dev-province-admin-token"}  # the embedded simulator's development token
 SYNCS = "query($s: [String!]) { provinceSyncs(states: $s) { caseId caseNumber state attempts lastError } }"
-PROFILE_SAVE = ("mutation($p: ProfileInput!) { profileSave(input: $p) { __typename "
-                "... on ApplicantSuccess { applicant { id } } ... on Error { code message } } }")
 
 
 async def _context(browser: Browser, server: Server, viewport: dict, *, mobile: bool) -> BrowserContext:

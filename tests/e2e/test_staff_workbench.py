@@ -14,9 +14,8 @@ import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
-from tests.e2e.support import MEASURE_JS, STAFF_PASSWORD, XINQIAO, Server, id_number, photo_bytes, screenshot
+from tests.e2e.support import DESKTOP, MEASURE_JS, STAFF_PASSWORD, XINQIAO, Server, id_number, photo_bytes, screenshot
 
-DESKTOP = {"width": 1366, "height": 768}
 TENS, UNITS = "春夏秋", "甲乙丙丁戊己庚辛壬癸"
 OTHER_VILLAGE = "511703007001"  # a sample village of another township
 DIBAO_FORM = {"householdSize": 2, "monthlyIncome": 600, "housingType": "own", "hasVehicle": False,
