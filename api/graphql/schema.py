@@ -33,7 +33,7 @@ from api.disbursements.queries import DisbursementQueries
 from api.graphql.execution import PlainFieldsExecutionContext
 from api.graphql.limits import OperationGuard, without_suggestions
 from api.kit.db import UNAVAILABLE, database_unavailable
-from api.kit.errors import DomainError
+from api.kit.errors import DomainError, cut_quoted
 from api.kit.metrics import OperationMetrics
 from api.province.mutations import ProvinceMutations
 from api.province.queries import ProvinceQueries
@@ -60,6 +60,9 @@ class Mutation(AccountMutations, RegionMutations, AidItemMutations, ApplicantMut
 @strawberry.type
 class Subscription(CaseSubscriptions):
     pass
+
+
+LONG_MESSAGE = 120  # characters of a graphql-core message past which the values it quotes are cut
 
 
 def _is_unexpected(error: GraphQLError) -> bool:
@@ -92,6 +95,8 @@ class DomainErrorCodes(MaskErrors):
                 log.error("unexpected error at %s", e.path, exc_info=e.original_error)
             elif self.mask and "Did you mean" in e.message:
                 e.message = without_suggestions(e.message)
+            if len(e.message) > LONG_MESSAGE and not isinstance(e.original_error, DomainError):
+                e.message = cut_quoted(e.message)  # graphql-core repeats a wrong value whole, 10 KB if sent so
         return super()._process_errors(errors)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 
@@ -91,3 +92,16 @@ def echo_all(values: Iterable[object], count: int = ECHO_COUNT) -> str:
     values = list(values)
     shown = "、".join(echo(v) for v in values[:count])
     return shown if len(values) <= count else f"{shown}等{len(values)}项"
+
+
+# A value graphql-core repeats in its own messages ("Value 'x' does not exist in 'CaseStatus' enum"): a run of
+# more than 80 characters between quotes (the words between two quoted names are far shorter).
+_LONG_QUOTED = re.compile(f"(?<=['\"])([^'\"]{{{ECHO_LENGTH}}})[^'\"]{{{81 - ECHO_LENGTH},}}(?=['\"])")
+MESSAGE_LENGTH = 300
+
+
+def cut_quoted(message: str) -> str:
+    """Returns a message not built here (graphql-core's) with each long quoted value in it cut as by `echo`, and
+    the whole cut at MESSAGE_LENGTH characters should many short values still make it long."""
+    message = _LONG_QUOTED.sub(lambda m: m[1] + "…", message)
+    return message if len(message) <= MESSAGE_LENGTH else message[:MESSAGE_LENGTH] + "…"

@@ -19,7 +19,7 @@ from tortoise.exceptions import ValidationError as OrmValidationError
 from api.accounts.models import StaffAccount
 from api.aid_items.models import AidItem
 from api.audit.models import AccessLog
-from api.kit.errors import ValidationError, echo, echo_all
+from api.kit.errors import ValidationError, cut_quoted, echo, echo_all
 from api.kit.forms import clean_form
 from api.kit.idnumber import make_id_number
 from api.kit.lookups import fits, fitting
@@ -197,6 +197,29 @@ async def test_a_refusal_names_a_10_kb_value_by_its_first_characters(client, db,
     assert field is None or len(field) < SHORT_MESSAGE, field
 
 
+# (what, operation, variables, what the message still names): values graphql-core refuses before any resolver
+# runs, with a message of its own that repeats the value
+COERCED = [
+    ("an enum value in a variable", "query($v:[CaseStatus!]){ cases(filter:{status:$v}){ edges { cursor } } }",
+     {"v": [HUGE]}, "CaseStatus"),
+    ("a string for an Int variable", "query($v:Int){ cases(first:$v){ edges { cursor } } }", {"v": HUGE},
+     "Int cannot represent"),
+    ("a string for an Int in the document", 'query{ cases(first:"' + HUGE + '"){ edges { cursor } } }', None,
+     "Int cannot represent"),
+]
+
+
+@pytest.mark.parametrize(("what", "operation", "variables", "named"), COERCED, ids=[c[0] for c in COERCED])
+async def test_a_10_kb_value_graphql_refuses_comes_back_cut(client, db, what, operation, variables, named):
+    token = await staff_token(client, "supervisor")
+
+    body = await gql(client, operation, variables, token)
+
+    [error] = body["errors"]
+    assert len(error["message"]) < SHORT_MESSAGE, f"{len(error['message'])} characters: {error['message'][:300]}"
+    assert named in error["message"] and echo(HUGE) in error["message"], error["message"]
+
+
 def test_an_unknown_form_answer_is_named_by_its_first_characters_in_the_message_and_the_field():
     with pytest.raises(ValidationError) as refused:
         clean_form([], {HUGE: "1"})
@@ -212,6 +235,14 @@ def test_echo_keeps_a_short_value_whole_and_cuts_a_long_one():
     assert echo("长" * 25) == "长" * 24 + "…"
     assert echo_all(["a", "b"]) == "a、b"
     assert echo_all([HUGE] * 7) == "、".join([HUGE[:24] + "…"] * 5) + "等7项"
+
+
+def test_cut_quoted_cuts_the_long_values_of_a_message_and_keeps_its_words():
+    assert cut_quoted(f"Variable '$v' has invalid value at [0]: Value '{HUGE}' does not exist in 'CaseStatus' enum.") == (
+        f"Variable '$v' has invalid value at [0]: Value '{HUGE[:24]}…' does not exist in 'CaseStatus' enum.")
+    assert cut_quoted("Variable '$n' of required type 'Int!' was not provided.") == (
+        "Variable '$n' of required type 'Int!' was not provided.")
+    assert len(cut_quoted("Values " + "'ab', " * 3000)) == 301  # many short values: the message itself is cut
 
 
 async def test_an_over_long_bank_name_is_a_validation_error_rather_than_a_failed_write(client, db):
