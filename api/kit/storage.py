@@ -5,6 +5,7 @@ decrypt) and readable only by the service's own user (0600 in 0700 folders)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 from pathlib import Path
@@ -13,6 +14,14 @@ import aiofiles
 import aiofiles.os
 
 from api.kit.crypto import FILE_MAGIC, Cipher, get_cipher
+
+
+def _sync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class FileStore:
@@ -32,7 +41,9 @@ class FileStore:
         return self.root / key[:2] / key[2:4] / key
 
     async def put(self, data: bytes) -> str:
-        """Stores bytes and returns their new random key; the file appears whole or not at all."""
+        """Stores bytes and returns their new random key; the file appears whole or not at all, and is on disk
+        (the file, then its name in the folder, synced) before the key is returned, so a material row that
+        commits after this never names a file a power cut took away."""
         key = secrets.token_hex(24)
         path = self._path(key)
         await aiofiles.os.makedirs(path.parent, mode=0o700, exist_ok=True)
@@ -43,7 +54,9 @@ class FileStore:
         async with aiofiles.open(tmp, "wb") as f:
             await f.write(sealed)
             await f.flush()
+            await asyncio.to_thread(os.fsync, f.fileno())
         os.replace(tmp, path)
+        await asyncio.to_thread(_sync_folder, path.parent)
         return key
 
     async def get(self, key: str) -> bytes:

@@ -142,6 +142,31 @@ async def test_the_bearer_url_still_needs_the_token(client, db):
     assert with_token.status_code == 200
 
 
+async def test_a_stored_file_is_on_disk_before_its_key_is_returned(tmp_path, monkeypatch):
+    """The file's bytes and then its name in the folder are synced before `put` returns the key (a material row
+    commits only after that), so a power cut cannot leave a row naming a missing or empty file."""
+    import os
+
+    from api.kit.storage import FileStore
+
+    synced: list[tuple[str, bytes]] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        target = os.readlink(f"/proc/self/fd/{fd}")
+        synced.append((target, open(target, "rb").read() if os.path.isfile(target) else b""))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    store = FileStore(tmp_path)
+    key = await store.put(b"%PDF-1.4 must survive a power cut")
+    path = store._path(key)
+
+    assert [target for target, _ in synced] == [str(path.with_suffix(".part")), str(path.parent)]
+    assert synced[0][1] == path.read_bytes()  # the whole sealed file was written when it was synced
+    assert await store.get(key) == b"%PDF-1.4 must survive a power cut"
+
+
 async def test_after_a_key_rotation_old_files_and_values_still_read(db, tmp_path):
     import base64
 
