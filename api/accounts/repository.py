@@ -20,8 +20,8 @@ async def citizen_by_phone(phone: str) -> CitizenAccount | None:
     return await CitizenAccount.get_or_none(phone=phone)
 
 
-async def add_citizen(phone: str) -> CitizenAccount:
-    return await CitizenAccount.create(phone=phone)
+async def add_citizen(phone: str, *, last_login_at: datetime | None = None) -> CitizenAccount:
+    return await CitizenAccount.create(phone=phone, last_login_at=last_login_at)
 
 
 async def staff_by_username(username: str) -> StaffAccount | None:

@@ -97,16 +97,18 @@ async def sign_in_with_code(phone: str, code: str) -> SignInResult:
         raise _failed(AuthError(message, code="otp_wrong" if left else "otp_locked", commit=True), phone=phone)
     otp.used_at = now
     await otp.save(update_fields=["used_at"])
-    citizen = await repository.citizen_by_phone(phone)
-    if citizen is None:
-        citizen = await repository.add_citizen(phone)
-    citizen.last_login_at = now
-    await citizen.save(update_fields=["last_login_at"])
     from api.applicants import service as applicants
 
-    await applicants.claim_profile_for(citizen.id, phone)
+    citizen = await repository.citizen_by_phone(phone)
+    if citizen is None:
+        citizen = await repository.add_citizen(phone, last_login_at=now)
+        profile_id = await applicants.claim_profile_for(citizen.id, phone, new_account=True)
+    else:
+        citizen.last_login_at = now
+        await citizen.save(update_fields=["last_login_at"])
+        profile_id = await applicants.claim_profile_for(citizen.id, phone)
     audit.note(Actor(kind="applicant", role="applicant", citizen_id=citizen.id), "sign_in",
-               applicant_id=await applicants.profile_id_of(citizen.id), name=mask_phone(phone))
+               applicant_id=profile_id, name=mask_phone(phone))
     return await _open_session(kind="citizen", citizen_id=citizen.id, hours=s.applicant_session_hours)
 
 

@@ -108,15 +108,21 @@ async def _clean_profile(data: ProfileInput) -> dict:
     return values
 
 
-async def claim_profile_for(citizen_id: int, phone: str) -> None:
-    """Links the one unclaimed profile registered with this phone to the citizen who just signed in."""
-    if await repository.by_account(citizen_id) is not None:
-        return
+async def claim_profile_for(citizen_id: int, phone: str, *, new_account: bool = False) -> int | None:
+    """Links the one unclaimed profile registered with this phone to the citizen who just signed in, unless
+    they have their own already; returns the id of their own profile afterwards, if any (`new_account`: the
+    account was made just now, so it has none yet)."""
+    if not new_account:
+        own = await repository.profile_id_of(citizen_id)
+        if own is not None:
+            return own
     candidates = await repository.unclaimed_with_phone(phone)
     # two unclaimed profiles share this phone (a relative's number): leave both for staff to sort out
     if len(candidates) == 1:
         candidates[0].account_id = citizen_id
         await candidates[0].save(update_fields=["account_id"])
+        return candidates[0].id
+    return None
 
 
 async def profile_id_of(citizen_id: int) -> int | None:

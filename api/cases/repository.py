@@ -125,12 +125,9 @@ async def lock_applicant(applicant_id: int) -> None:
     await Applicant.filter(id=applicant_id).select_for_update().first()
 
 
-async def by_submission_key(key: str) -> Case | None:
-    return await Case.get_or_none(submission_key=key)
-
-
-async def by_open_key(open_key: str) -> Case | None:
-    return await Case.get_or_none(open_key=open_key)
+async def by_submission_or_open_key(submission_key: str, open_key: str) -> list[Case]:
+    """The case of a submission key and the open case of an open key (the same case, two, or none)."""
+    return await Case.filter(Q(submission_key=submission_key) | Q(open_key=open_key))
 
 
 async def add(**values) -> Case:

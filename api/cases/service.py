@@ -113,12 +113,15 @@ async def submit(actor: Actor, data: SubmitInput) -> Case:
     applicant = await _applicant_for_submit(actor, data.applicant_id)
     # a repeated key waits for the first submission to commit and then finds its case
     await repository.lock_applicant(applicant.id)
-    existing = await repository.by_submission_key(key)
+    item = await aid_items.get_by_code(data.item_code)
+    open_key = _open_key(applicant.id, item.id)
+    # one read for both: the case of this submission key (a retry) and the person's open case of this item
+    found = await repository.by_submission_or_open_key(key, open_key)
+    existing = next((c for c in found if c.submission_key == key), None)
     if existing is not None:
         if existing.applicant_id != applicant.id:
             raise ConflictError("提交编号已被使用，请刷新页面后重试", code="submission_key_taken", field="submissionKey")
         return existing
-    item = await aid_items.get_by_code(data.item_code)
     if not item.enabled:
         raise ValidationError(f"「{item.name}」暂停受理", code="item_disabled", field="itemCode")
     form = clean_form(item.form, data.form)
@@ -135,8 +138,7 @@ async def submit(actor: Actor, data: SubmitInput) -> Case:
         # 帮办代办 needs the person's own say-so: their signature on the screen or a photo of the signed form
         raise ValidationError("请取得申请人同意：请申请人在屏幕上签名，或上传签字的纸质同意书照片",
                               code="consent_missing", field="materialIds")
-    open_key = _open_key(applicant.id, item.id)
-    open_case = await repository.by_open_key(open_key)
+    open_case = next((c for c in found if c.open_key == open_key), None)
     if open_case is not None:
         raise OpenCaseExists(item.short_name, open_case.number)
     now = clock.now()
