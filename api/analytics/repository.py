@@ -126,11 +126,13 @@ class Dialect:
         promises that no value is NULL, which lets SQLite rank and count in one sort per value."""
         group = f" GROUP BY {', '.join(keys)}" if keys else ""
         if self.pg:
-            arrays = [f"percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {v}) AS {v}_pct" for v in values]
+            pairs = [_pg_percentile_pair(v, f"{v}_pct", None, grouped=bool(keys)) for v in values]
             picks = [f"{v}_pct[1] AS {v}_p50, {v}_pct[2] AS {v}_p90" for v in values]
             names = [*keys, *[a.rsplit(" AS ", 1)[1] for a in aggregates]]
-            return (f"SELECT {', '.join([*names, *picks])} FROM"
-                    f" (SELECT {', '.join([*keys, *aggregates, *arrays])} FROM ({inner}) t{group}) g")
+            grouped = f"SELECT {', '.join([*keys, *aggregates, *[a for a, _ in pairs]])} FROM ({inner}) t{group}"
+            if keys:  # each group's gathered values sorted apart (OFFSET 0: once per group, not once per pick)
+                grouped = f"SELECT {', '.join([*names, *[p for _, p in pairs]])} FROM ({grouped}) g0 OFFSET 0"
+            return f"SELECT {', '.join([*names, *picks])} FROM ({grouped}) g"
         part = f"PARTITION BY {', '.join(keys)} " if keys else ""
         windows, counts = [], {}
         for v in values:
@@ -142,7 +144,13 @@ class Dialect:
                 # the count over the whole partition shares the rank's sort
                 windows.append(f"ROW_NUMBER() OVER ({part}ORDER BY {v}) AS {v}_rn")
                 counts[v] = f"{values[0]}_n"
-        if not nullable:
+        counted = ""
+        if not nullable and not keys:
+            # one group: the count is one more pass over the (narrow) rows, cheaper than a window over the whole
+            # sorted partition, which SQLite buffers and walks again
+            counted = "c AS MATERIALIZED (SELECT COUNT(*) AS n FROM t), "
+            counts = {v: "c.n" for v in values}
+        elif not nullable:
             windows.append(f"COUNT(*) OVER ({part}ORDER BY {values[0]} ROWS BETWEEN UNBOUNDED PRECEDING"
                            f" AND UNBOUNDED FOLLOWING) AS {values[0]}_n")
         pcts = []
@@ -153,8 +161,8 @@ class Dialect:
                 frac = f"({pos} - {lo})"
                 pcts.append(f"SUM(CASE WHEN {v} IS NULL THEN NULL WHEN {v}_rn = {lo} + 1 THEN {v} * (1 - {frac})"
                             f" WHEN {v}_rn = {lo} + 2 THEN {v} * {frac} END) AS {v}_p{round(p * 100)}")
-        return (f"SELECT * FROM (WITH t AS ({inner}), r AS (SELECT t.*, {', '.join(windows)} FROM t) "
-                f"SELECT {', '.join([*keys, *aggregates, *pcts])} FROM r{group}) x")
+        return (f"SELECT * FROM (WITH t AS ({inner}), {counted}r AS (SELECT t.*, {', '.join(windows)} FROM t) "
+                f"SELECT {', '.join([*keys, *aggregates, *pcts])} FROM r{', c' if counted else ''}{group}) x")
 
 
 def dialect() -> Dialect:
@@ -202,8 +210,17 @@ def key_column(dimension: str) -> str:
     return f"k_{dimension.lower()}"
 
 
-def _select_dims(d: Dialect, dimensions: Sequence[str], source: str = "f") -> list[str]:
-    return [f"{dimension_sql(d, dim, source)} AS {key_column(dim)}" for dim in dimensions]
+def _select_dims(d: Dialect, dimensions: Sequence[str], source: str = "f", *, grouped: bool = False) -> list[str]:
+    """The dimensions as result columns. `grouped`: percentiles are computed per group, which PostgreSQL may
+    sort by them, so text keys are compared byte by byte (COLLATE "C") rather than through the database's
+    locale: the same groups (equal means byte-equal either way), sorted several times faster."""
+    out = []
+    for dim in dimensions:
+        sql = dimension_sql(d, dim, source)
+        if grouped and d.pg and dim != "item":
+            sql = f'({sql}) COLLATE "C"'
+        out.append(f"{sql} AS {key_column(dim)}")
+    return out
 
 
 def _keys(dimensions: Sequence[str]) -> list[str]:
@@ -313,8 +330,8 @@ async def durations(scope: Scope, dimensions: Sequence[str], stages: Sequence[st
     for stage in stages:
         limit = _limit_case(limits.get(stage, {}))
         wd, h = f"f.{stage}_wd", f"f.{stage}_h"
-        inner = (
-            f"SELECT {', '.join([*_select_dims(d, dimensions), f'{wd} AS wd', f'{h} AS h'])},"
+        inner = (  # hours are selected (and so carried through the ranking) only when asked for
+            f"SELECT {', '.join([*_select_dims(d, dimensions), f'{wd} AS wd', *([f'{h} AS h'] if hours else [])])},"
             f" (CASE WHEN {wd} > {limit} THEN 1 ELSE 0 END) AS over,"
             f" (CASE WHEN {wd} > 0.75 * {limit} THEN 1 ELSE 0 END) AS warned"
             f" FROM case_fact f WHERE {scope_where(d, scope)} AND {wd} IS NOT NULL AND {h} IS NOT NULL"
@@ -328,32 +345,58 @@ async def durations(scope: Scope, dimensions: Sequence[str], stages: Sequence[st
 def _pg_durations(d: Dialect, scope: Scope, dimensions: Sequence[str], stages: Sequence[str],
                   limits: dict[str, dict[int, tuple[float, float]]], hours: bool) -> str:
     """One pass over the facts for a few stages: per group, each stage's counts and percentiles as columns
-    (an aggregate FILTERed to the facts that finished the stage), then turned into one row per stage."""
+    (an aggregate FILTERed to the facts that finished the stage), then turned into one row per stage.
+    Grouped, each group's values are gathered by hashing and sorted group by group (`_pg_percentile_pair`)."""
     keys = _keys(dimensions)
-    cols, aggregates, rows = [], [], []
+    cols, aggregates, picks, rows = [], [], [], []
     for stage in stages:
         wd, h, lim = f"t.{stage}_wd", f"t.{stage}_h", f"t.{stage}_lim"
         cols += [f"f.{stage}_wd", f"f.{stage}_h", f"{_limit_case(limits.get(stage, {}))} AS {stage}_lim"]
         done = f"{wd} IS NOT NULL AND {h} IS NOT NULL"
         aggregates += [f"COUNT(*) FILTER (WHERE {done}) AS {stage}_n",
                        f"COUNT(*) FILTER (WHERE {done} AND {wd} > {lim}) AS {stage}_over",
-                       f"COUNT(*) FILTER (WHERE {done} AND {wd} > 0.75 * {lim}) AS {stage}_warned",
-                       f"percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {wd}) FILTER (WHERE {done})"
-                       f" AS {stage}_wd"]
+                       f"COUNT(*) FILTER (WHERE {done} AND {wd} > 0.75 * {lim}) AS {stage}_warned"]
+        picks += [f"{stage}_n", f"{stage}_over", f"{stage}_warned"]
+        for value, unit in ((wd, "wd"), *([(h, "h")] if hours else [])):
+            aggregate, pick = _pg_percentile_pair(value, f"{stage}_{unit}", done, grouped=bool(keys))
+            aggregates.append(aggregate)
+            picks.append(pick)
         if hours:
-            aggregates.append(f"percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {h}) FILTER (WHERE {done})"
-                              f" AS {stage}_h")
             pick_h = f"g.{stage}_h[1], g.{stage}_h[2]"
         else:
             pick_h = "CAST(NULL AS DOUBLE PRECISION), CAST(NULL AS DOUBLE PRECISION)"
         rows.append(f"('{stage}', g.{stage}_n, g.{stage}_over, g.{stage}_warned, g.{stage}_wd[1], g.{stage}_wd[2],"
                     f" {pick_h})")
-    inner = (f"SELECT {', '.join([*_select_dims(d, dimensions), *cols])} FROM case_fact f"
-             f" WHERE {scope_where(d, scope)}")
+    # only the facts that finished one of the stages (for one stage: only its own); a group none of whose cases
+    # finished is left out, as the service leaves it out of a breakdown (the district's one row stays: an
+    # aggregate without GROUP BY always has one)
+    finished = " OR ".join(f"(f.{s}_wd IS NOT NULL AND f.{s}_h IS NOT NULL)" for s in stages)
+    inner = (f"SELECT {', '.join([*_select_dims(d, dimensions, grouped=True), *cols])} FROM case_fact f"
+             f" WHERE {scope_where(d, scope)} AND ({finished})")
     group = f" GROUP BY {', '.join(keys)}" if keys else ""
+    grouped = f"SELECT {', '.join([*keys, *aggregates])} FROM ({inner}) t{group}"
+    if keys:  # each group's gathered values sorted apart (OFFSET 0: once per group, not once per pick)
+        grouped = f"SELECT {', '.join([*keys, *picks])} FROM ({grouped}) g0 OFFSET 0"
     return (f"SELECT {', '.join([*[f'g.{k}' for k in keys], 's.*'])}"
-            f" FROM (SELECT {', '.join([*keys, *aggregates])} FROM ({inner}) t{group}) g"
+            f" FROM ({grouped}) g"
             f" CROSS JOIN LATERAL (VALUES {', '.join(rows)}) s(stage, n, over, warned, wd_p50, wd_p90, h_p50, h_p90)")
+
+
+def _pg_percentile_pair(value: str, name: str, where: str | None, *, grouped: bool) -> tuple[str, str]:
+    """PostgreSQL: the aggregate and then the column that give `name`, an array of the median and the 90th
+    percentile of `value` over the rows matching `where` (percentile_cont).
+
+    Without groups, percentile_cont itself. With groups, PostgreSQL would sort every row by its group before
+    percentile_cont sorts each group's values again (it cannot hash an ordered-set aggregate's groups), and
+    sorting a million rows by a text key cost more than the percentiles. So the groups are hashed, each
+    gathering its values (`array_agg`), and percentile_cont then sorts each group's values alone: the same
+    values, the same function, the same figures."""
+    if not grouped:
+        only = f" FILTER (WHERE {where})" if where else ""
+        return f"percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {value}){only} AS {name}", name
+    # percentile_cont leaves NULLs out; so does the gathering (which keeps the arrays smaller)
+    return (f"array_agg({value}) FILTER (WHERE {where or f'{value} IS NOT NULL'}) AS {name}_all",
+            f"(SELECT percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY x) FROM unnest(g0.{name}_all) x) AS {name}")
 
 
 async def clock_rates(scope: Scope, dimensions: Sequence[str], now: datetime) -> list[dict]:
@@ -378,7 +421,7 @@ async def clock_rates(scope: Scope, dimensions: Sequence[str], now: datetime) ->
 async def time_to_apply(scope: Scope, dimensions: Sequence[str]) -> list[dict]:
     """Returns minutes from the draft's first saved answer to submission: cases, median and p90."""
     d = dialect()
-    inner = (f"SELECT {', '.join([*_select_dims(d, dimensions), 'f.draft_minutes AS m'])}"
+    inner = (f"SELECT {', '.join([*_select_dims(d, dimensions, grouped=True), 'f.draft_minutes AS m'])}"
              f" FROM case_fact f WHERE {scope_where(d, scope)} AND f.draft_minutes IS NOT NULL")
     return await fetch(d, d.percentiles(inner, _keys(dimensions), ["m"], ["COUNT(*) AS n"], nullable=False))
 
