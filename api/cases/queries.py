@@ -17,7 +17,7 @@ from api.cases.types import (
     decode_cursor,
     encode_cursor,
 )
-from api.graphql.loaders import prefetch, selected_names
+from api.graphql.loaders import prefetch, selected_names_of
 from api.graphql.payloads import parse_id, require_signed_in
 from api.kit.errors import ValidationError
 
@@ -28,7 +28,7 @@ async def _prefetch(info: strawberry.Info, page: list) -> None:
     instead of each waiting on its own (at 50 cases, hundreds of waits fewer)."""
     if not page:
         return
-    wanted = selected_names(info.selected_fields, "cases", "edges", "node")
+    wanted = selected_names_of(info, "cases", "edges", "node")
     loaders = info.context.loaders
     loads = []
     if wanted & {"item", "availableActions", "plannedSteps"}:

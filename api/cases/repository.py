@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from tortoise.expressions import Q
@@ -14,34 +15,56 @@ from api.cases.models import Case, CaseEvent
 
 M = TypeVar("M", bound=Model)
 _row_classes: dict[tuple, type] = {}
-_NOT_YET = object()
 
 
-def _row_class(model: type, plain: tuple[str, ...], converted: tuple[tuple[str, Any], ...]) -> type:
-    """A class with a slot per column; a column that needs converting is converted when first read (a page's
-    rows carry timestamps and JSON no field of the query reads)."""
-    key = (model, plain, tuple(attr for attr, _ in converted))
-    row_class = _row_classes.get(key)
+def _row_class(model: type, columns: tuple[str, ...]) -> type:
+    """The class of a model's rows read from records with these columns, in this order: a tuple of the record's
+    values, each column read by name through a property (`itemgetter`, as a named tuple reads it); a column that
+    needs converting (a timestamp, JSON, a value of another Python type) is converted by the model's field when
+    first read and kept (a page's rows carry columns no field of the query reads). Rows compare and hash by
+    identity, as objects do, not by value."""
+    meta = model._meta  # the conversion lists are the connected backend's (rebuilt when Tortoise starts)
+    native = tuple((key, attr) for key, attr, _ in meta.db_native_fields)
+    default = tuple((key, attr, field) for key, attr, field in meta.db_default_fields)
+    complex_ = tuple((key, attr, field) for key, attr, field in meta.db_complex_fields)
+    shape = (model, columns, native, tuple(k for k, _, _ in default), tuple(k for k, _, _ in complex_))
+    row_class = _row_classes.get(shape)
     if row_class is None:
-        namespace: dict[str, Any] = {"__slots__": (*plain, *(f"_raw_{attr}" for attr, _ in converted),
-                                                   *(f"_value_{attr}" for attr, _ in converted))}
-        for attr, to_python in converted:
-            namespace[attr] = _converted_column(attr, to_python)
-        row_class = _row_classes[key] = type(f"{model.__name__}Row", (), namespace)
+        index = {key: i for i, key in enumerate(columns)}
+        namespace: dict[str, Any] = {"__eq__": object.__eq__, "__ne__": object.__ne__, "__hash__": object.__hash__,
+                                     "__repr__": lambda row: f"<{type(row).__name__} {dict(zip(columns, row, strict=True))}>"}
+        for key, attr in native:
+            namespace[attr] = property(itemgetter(index[key]))
+        for key, attr, field in default:
+            namespace[attr] = _Converted(index[key], attr, _with_type(field.field_type))
+        for key, attr, field in complex_:
+            namespace[attr] = _Converted(index[key], attr, field.to_python_value)
+        row_class = _row_classes[shape] = type(f"{model.__name__}Row", (tuple,), namespace)
     return row_class
 
 
-def _converted_column(attr: str, to_python: Any) -> property:
-    raw, value = f"_raw_{attr}", f"_value_{attr}"
+def _with_type(to_type: Any) -> Any:
+    def convert(value: Any) -> Any:  # `Model._init_from_db` for a field without its own conversion
+        return None if value is None else to_type(value)
 
-    def read(row: Any) -> Any:
-        known = getattr(row, value, _NOT_YET)
-        if known is _NOT_YET:
-            known = to_python(getattr(row, raw))
-            setattr(row, value, known)
-        return known
+    return convert
 
-    return property(read)
+
+class _Converted:
+    """A column converted when first read; the value is then kept in the row's `__dict__`, which is read first
+    from then on (this descriptor defines no `__set__`)."""
+
+    __slots__ = ("index", "attr", "to_python")
+
+    def __init__(self, index: int, attr: str, to_python: Any) -> None:
+        self.index, self.attr, self.to_python = index, attr, to_python
+
+    def __get__(self, row: Any, owner: type | None = None) -> Any:
+        if row is None:
+            return self
+        value = self.to_python(tuple.__getitem__(row, self.index))
+        row.__dict__[self.attr] = value
+        return value
 
 
 async def read_rows(queryset: QuerySet[M]) -> list[M]:
@@ -92,25 +115,11 @@ async def read_rows_in(model: type[M], column: str, keys: list, order_by: tuple[
 
 
 def _rows(model: type[M], records: Any) -> list[M]:
-    meta = model._meta  # the conversion lists are the connected backend's (rebuilt when Tortoise starts)
-    native = [(key, attr) for key, attr, _ in meta.db_native_fields]
-    default = [(key, attr, field.field_type) for key, attr, field in meta.db_default_fields]
-    converted = [(key, f"_raw_{attr}") for key, attr, _ in meta.db_complex_fields]
-    row_class = _row_class(model, tuple(attr for _, attr in native) + tuple(attr for _, attr, _ in default),
-                           tuple((attr, field.to_python_value) for _, attr, field in meta.db_complex_fields))
-    new, setattr_ = row_class.__new__, object.__setattr__
-    rows = []
-    for record in records:
-        row = new(row_class)
-        for key, attr in native:
-            setattr_(row, attr, record[key])
-        for key, attr, to_type in default:
-            value = record[key]
-            setattr_(row, attr, None if value is None else to_type(value))
-        for key, raw in converted:
-            setattr_(row, raw, record[key])
-        rows.append(row)
-    return rows  # type: ignore[return-value]  # the model's columns, read as attributes
+    if not records:
+        return []
+    row_class = _row_class(model, tuple(records[0].keys()))
+    new = tuple.__new__
+    return [new(row_class, record) for record in records]  # type: ignore[misc]  # the model's columns, by name
 
 
 async def by_id(case_id: int, *, for_update: bool = False) -> Case | None:

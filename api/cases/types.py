@@ -18,6 +18,7 @@ from api.cases.service import can_read as case_readable
 from api.cases.workflow import ACTION_LABELS, STATUS_LABELS
 from api.graphql.loaders import now_or_later
 from api.graphql.payloads import MAX_ID
+from api.graphql.views import row_view
 from api.kit import clock
 from api.kit.actors import ROLE_LABELS
 from api.materials.types import Material
@@ -253,12 +254,26 @@ class Case:
 
     @classmethod
     def from_model(cls, m: CaseModel) -> Case:
+        if m.status in _STATUSES and m.status in STATUS_LABELS and m.channel in _CHANNELS:
+            return _case_of_row(m, _model=m)  # each field read from the row when asked for, as below
+        # a status or channel not known here fails the field that returns the case, as it always has
         return cls(_model=m, id=strawberry.ID(str(m.id)), number=m.number, status=CaseStatus(m.status),
                    status_label=STATUS_LABELS[m.status], channel=Channel(m.channel), emergency=m.emergency,
                    submitted_at=m.submitted_at, accepted_at=m.accepted_at, decided_at=m.decided_at,
                    closed_at=m.closed_at, notice_until=m.notice_until, amount=m.amount, start_month=m.start_month,
                    decision_reason=m.decision_reason, last_seq=m.last_seq, region_code=m.region_id,
                    extended=m.extended)
+
+
+_STATUSES = {s.value: s for s in CaseStatus}
+_CHANNELS = {c.value: c for c in Channel}
+_case_of_row = row_view(
+    Case, id=lambda c: strawberry.ID(str(c._model.id)), number="number", status=lambda c: _STATUSES[c._model.status],
+    status_label=lambda c: STATUS_LABELS[c._model.status], channel=lambda c: _CHANNELS[c._model.channel],
+    emergency="emergency",
+    submitted_at="submitted_at", accepted_at="accepted_at", decided_at="decided_at", closed_at="closed_at",
+    notice_until="notice_until", amount="amount", start_month="start_month", decision_reason="decision_reason",
+    last_seq="last_seq", region_code="region_id", extended="extended")
 
 
 @strawberry.type

@@ -9,9 +9,9 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
+from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
 from strawberry.dataloader import DataLoader
 from strawberry.exceptions import WrongNumberOfResultsReturned
-from strawberry.types.nodes import SelectedField
 
 from api.accounts.models import StaffAccount
 from api.aid_items.models import AidItem
@@ -153,15 +153,38 @@ def _retrieved(future: asyncio.Future) -> None:
     future.exception()
 
 
-def selected_names(selections: Iterable[Any], *path: str) -> set[str]:
-    """Returns the names of the fields selected at `path` (e.g. "edges", "node") under Strawberry's
-    `info.selected_fields`, through fragments and inline fragments."""
+# `selected_names_of` by query: (the field's first node, kept so that its id stays its own, the names)
+_selected: dict[tuple[int, tuple[str, ...]], tuple[Any, frozenset[str]]] = {}
+
+
+def selected_names_of(info: Any, *path: str) -> frozenset[str]:
+    """Returns the names of the fields selected at `path` (e.g. "cases", "edges", "node") below the field being
+    resolved, through fragments and inline fragments: read from the query's own nodes, once per query document
+    (the parser's cache hands the same document to every request of the same query text; Strawberry's
+    `info.selected_fields` would convert the whole selection on every request)."""
+    raw = info._raw_info
+    nodes = raw.field_nodes
+    key = (id(nodes[0]), path)
+    known = _selected.get(key)
+    if known is not None and known[0] is nodes[0]:
+        return known[1]
+    names = frozenset(_names(nodes, raw.fragments, path))
+    if len(_selected) >= 512:
+        _selected.clear()
+    _selected[key] = (nodes[0], names)
+    return names
+
+
+def _names(nodes: Iterable[Any], fragments: dict[str, Any], path: tuple[str, ...]) -> set[str]:
     found: set[str] = set()
-    for selection in selections:
-        if not isinstance(selection, SelectedField):
-            found |= selected_names(selection.selections, *path)  # a fragment: its fields are the parent's
-        elif not path:
-            found.add(selection.name)
-        elif selection.name == path[0]:
-            found |= selected_names(selection.selections, *path[1:])
+    for node in nodes:
+        if isinstance(node, FieldNode):
+            if not path:
+                found.add(node.name.value)
+            elif node.name.value == path[0] and node.selection_set is not None:
+                found |= _names(node.selection_set.selections, fragments, path[1:])
+        elif isinstance(node, InlineFragmentNode):
+            found |= _names(node.selection_set.selections, fragments, path)
+        elif isinstance(node, FragmentSpreadNode):
+            found |= _names(fragments[node.name.value].selection_set.selections, fragments, path)
     return found

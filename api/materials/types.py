@@ -4,6 +4,7 @@ import datetime
 
 import strawberry
 
+from api.graphql.views import row_view
 from api.materials import service
 from api.materials.models import Material as MaterialModel
 
@@ -27,7 +28,10 @@ class Material:
 
     @classmethod
     def from_model(cls, m: MaterialModel) -> Material:
-        material_id = str(m.id)
-        return cls(_id=material_id, id=strawberry.ID(material_id), kind=m.kind, content_type=m.content_type,
-                   size=m.size, width=m.width, height=m.height, created_at=m.created_at,
-                   url=f"/api/materials/{material_id}")
+        # each field read from the row when asked for (a page of cases lists 100 materials; `row_view`)
+        return _material_of_row(m, _id=str(m.id))
+
+
+_material_of_row = row_view(Material, id=lambda m: strawberry.ID(m._id), kind="kind", content_type="content_type",
+                            size="size", width="width", height="height", created_at="created_at",
+                            url=lambda m: f"/api/materials/{m._id}")
