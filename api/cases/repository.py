@@ -6,7 +6,9 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any, TypeVar
 
+from tortoise import timezone
 from tortoise.expressions import Q
+from tortoise.fields import DatetimeField
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
@@ -27,7 +29,9 @@ def _row_class(model: type, columns: tuple[str, ...]) -> type:
     native = tuple((key, attr) for key, attr, _ in meta.db_native_fields)
     default = tuple((key, attr, field) for key, attr, field in meta.db_default_fields)
     complex_ = tuple((key, attr, field) for key, attr, field in meta.db_complex_fields)
-    shape = (model, columns, native, tuple(k for k, _, _ in default), tuple(k for k, _, _ in complex_))
+    use_tz = timezone.get_use_tz()
+    shape = (model, columns, native, tuple(k for k, _, _ in default), tuple(k for k, _, _ in complex_), use_tz,
+             timezone.get_timezone())
     row_class = _row_classes.get(shape)
     if row_class is None:
         index = {key: i for i, key in enumerate(columns)}
@@ -38,9 +42,24 @@ def _row_class(model: type, columns: tuple[str, ...]) -> type:
         for key, attr, field in default:
             namespace[attr] = _Converted(index[key], attr, _with_type(field.field_type))
         for key, attr, field in complex_:
-            namespace[attr] = _Converted(index[key], attr, field.to_python_value)
+            to_python = field.to_python_value
+            if type(field) is DatetimeField and use_tz:
+                to_python = _aware_datetime(to_python, timezone.get_default_timezone())
+            namespace[attr] = _Converted(index[key], attr, to_python)
         row_class = _row_classes[shape] = type(f"{model.__name__}Row", (tuple,), namespace)
     return row_class
+
+
+def _aware_datetime(to_python: Any, zone: Any) -> Any:
+    """`DatetimeField.to_python_value` with time zones on, for the usual value (an aware `datetime`, as PostgreSQL
+    returns a timestamp): moved to the default zone, as that method does, without looking the setting up each time;
+    any other value goes to the field's own method."""
+    def convert(value: Any) -> Any:
+        if type(value) is datetime and value.utcoffset() is not None:
+            return value.astimezone(zone)
+        return to_python(value)
+
+    return convert
 
 
 def _with_type(to_type: Any) -> Any:

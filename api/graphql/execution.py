@@ -159,18 +159,17 @@ class _ResolveInfo:
     """graphql-core's resolve info of a field, made only when asked for: the context at once (all that the simple
     resolvers read), anything else from the real object (`build_resolve_info`), built the first time."""
 
-    __slots__ = ("context", "_of", "_real")
+    __slots__ = ("context", "_execution", "_field", "_field_details_list", "_parent_type", "_path", "_real")
 
     def __init__(self, execution: Any, field: Any, field_details_list: Any, parent_type: Any, path: Path) -> None:
         self.context = execution.context_value
-        self._of = (execution, field, field_details_list, parent_type, path)
-        self._real = None
+        self._execution, self._field, self._field_details_list = execution, field, field_details_list
+        self._parent_type, self._path, self._real = parent_type, path, None
 
     def built(self) -> Any:
         if self._real is None:
-            execution, field, field_details_list, parent_type, path = self._of
-            self._real = execution.build_resolve_info(field, [d.node for d in field_details_list], parent_type,
-                                                      path)
+            self._real = self._execution.build_resolve_info(
+                self._field, [d.node for d in self._field_details_list], self._parent_type, self._path)
         return self._real
 
     def __getattr__(self, name: str) -> Any:
@@ -328,6 +327,8 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 return self.collect_and_execute_subfields(return_type, field_details_list, path, result,
                                                           position_context)
         elif is_leaf_type(return_type):
+            if type(result) is _AS_IS.get(return_type):  # a resolver's string: serialised as it is
+                return result
             return self.complete_leaf_value(return_type, result)
         info = self._info(info, field, field_details_list, parent_type, path)
         return self.complete_value(return_type, field_details_list, info, path, result, position_context)
