@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import datetime
 from enum import Enum
+from operator import attrgetter
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -184,28 +185,58 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         middleware = self.middleware_manager
         self._plans = {} if middleware is not None and middleware.middlewares else _plans(self.schema)
         # per selection (graphql-core collects a sub-selection once and reuses it for every object of a list):
-        # each field's response name, field details and plan, worked out once
-        self._steps_of: dict[int, tuple[Any, Any, list[tuple[str, Any, _Plan | None]] | None]] = {}
+        # each field's response name, field details and plan, and, when they are all plain leaves, a getter of
+        # them all, worked out once (`_steps`)
+        self._steps_of: dict[int, tuple[Any, Any, list[tuple[str, Any, _Plan | None]] | None, Any]] = {}
 
-    def _steps(self, parent_type, grouped_field_set) -> list[tuple[str, Any, _Plan | None]] | None:
+    def _steps(self, parent_type, grouped_field_set) -> tuple[list[tuple[str, Any, _Plan | None]] | None, Any]:
+        """Each field's response name, field details and plan (None: no plan for this type), and, when every field
+        is a plain leaf read by `getattr`, a getter of them all with each one's response name and plan."""
         known = self._steps_of.get(id(grouped_field_set))
         if known is not None and known[0] is grouped_field_set and known[1] is parent_type:
-            return known[2]
+            return known[2], known[3]
         plans = self._plans.get(parent_type.name)
-        steps = None
+        steps = leaves = None
         if plans:
             steps = []
             for response_name, field_details_list in grouped_field_set.items():
                 node = field_details_list[0].node
                 steps.append((response_name, field_details_list,
                               None if node.arguments else plans.get(node.name.value)))
-        self._steps_of[id(grouped_field_set)] = (grouped_field_set, parent_type, steps)  # held: its id stays its own
-        return steps
+            if steps and all(p is not None and p[0] == _LEAF and p[1] is getattr for _, _, p in steps):
+                leaves = (attrgetter(*(p[2] for _, _, p in steps)), [(name, p) for name, _, p in steps])
+        # held: the field set's id stays its own
+        self._steps_of[id(grouped_field_set)] = (grouped_field_set, parent_type, steps, leaves)
+        return steps, leaves
+
+    def _leaves(self, leaves, source) -> dict[str, Any] | None:
+        """The fields of an object whose selected fields are all plain leaves, read in one call (`attrgetter` of
+        them all); None when any value needs the ordinary way, and then the fields are read again one by one."""
+        getter, plans = leaves
+        try:
+            values = getter(source)
+        except Exception:  # noqa: BLE001 (the fields read one by one report it)
+            return None
+        if len(plans) == 1:
+            values = (values,)
+        results: dict[str, Any] = {}
+        for (response_name, plan), value in zip(plans, values, strict=True):
+            kind = type(value)
+            if kind is not plan[5]:  # else serialised as it is (`_AS_IS`)
+                value = plan[7](value) if kind is plan[6] else _coerced(plan, value)
+                if value is _ORDINARY:
+                    return None
+            results[response_name] = value
+        return results
 
     def execute_fields(self, parent_type, source_value, path, grouped_field_set, position_context):
-        steps = self._steps(parent_type, grouped_field_set)
+        steps, leaves = self._steps(parent_type, grouped_field_set)
         if steps is None:
             return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
+        if leaves is not None:
+            results = self._leaves(leaves, source_value)
+            if results is not None:
+                return results
         results: dict[str, Any] = {}
         is_awaitable = self.is_awaitable
         awaitable_fields: list[str] = []
