@@ -126,13 +126,14 @@ class Dialect:
         promises that no value is NULL, which lets SQLite rank and count in one sort per value."""
         group = f" GROUP BY {', '.join(keys)}" if keys else ""
         if self.pg:
-            pairs = [_pg_percentile_pair(v, f"{v}_pct", None, grouped=bool(keys)) for v in values]
+            # (processing times gather each group's values instead, see _pg_percentile_pair: here the groups are
+            # few with many values, where sorting by the group costs little, or many small ones — days — where
+            # gathering costs more than it saves)
+            arrays = [f"percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {v}) AS {v}_pct" for v in values]
             picks = [f"{v}_pct[1] AS {v}_p50, {v}_pct[2] AS {v}_p90" for v in values]
             names = [*keys, *[a.rsplit(" AS ", 1)[1] for a in aggregates]]
-            grouped = f"SELECT {', '.join([*keys, *aggregates, *[a for a, _ in pairs]])} FROM ({inner}) t{group}"
-            if keys:  # each group's gathered values sorted apart (OFFSET 0: once per group, not once per pick)
-                grouped = f"SELECT {', '.join([*names, *[p for _, p in pairs]])} FROM ({grouped}) g0 OFFSET 0"
-            return f"SELECT {', '.join([*names, *picks])} FROM ({grouped}) g"
+            return (f"SELECT {', '.join([*names, *picks])} FROM"
+                    f" (SELECT {', '.join([*keys, *aggregates, *arrays])} FROM ({inner}) t{group}) g")
         part = f"PARTITION BY {', '.join(keys)} " if keys else ""
         windows, counts = [], {}
         for v in values:
@@ -382,7 +383,7 @@ def _pg_durations(d: Dialect, scope: Scope, dimensions: Sequence[str], stages: S
             f" CROSS JOIN LATERAL (VALUES {', '.join(rows)}) s(stage, n, over, warned, wd_p50, wd_p90, h_p50, h_p90)")
 
 
-def _pg_percentile_pair(value: str, name: str, where: str | None, *, grouped: bool) -> tuple[str, str]:
+def _pg_percentile_pair(value: str, name: str, where: str, *, grouped: bool) -> tuple[str, str]:
     """PostgreSQL: the aggregate and then the column that give `name`, an array of the median and the 90th
     percentile of `value` over the rows matching `where` (percentile_cont).
 
@@ -392,10 +393,8 @@ def _pg_percentile_pair(value: str, name: str, where: str | None, *, grouped: bo
     gathering its values (`array_agg`), and percentile_cont then sorts each group's values alone: the same
     values, the same function, the same figures."""
     if not grouped:
-        only = f" FILTER (WHERE {where})" if where else ""
-        return f"percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {value}){only} AS {name}", name
-    # percentile_cont leaves NULLs out; so does the gathering (which keeps the arrays smaller)
-    return (f"array_agg({value}) FILTER (WHERE {where or f'{value} IS NOT NULL'}) AS {name}_all",
+        return f"percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {value}) FILTER (WHERE {where}) AS {name}", name
+    return (f"array_agg({value}) FILTER (WHERE {where}) AS {name}_all",
             f"(SELECT percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY x) FROM unnest(g0.{name}_all) x) AS {name}")
 
 
