@@ -18,7 +18,8 @@ conversion, field extensions): most of the time GraphQL added to such a page.
   or exception handlers, that asks for nothing but `self` and `info` (`Case.events`, `Applicant.idNumber`). The
   resolver is called as Strawberry calls it (the source as `self`, a Strawberry `Info` around graphql-core's
   resolve info), without Strawberry's argument conversion and extension chain, which such a field does not use.
-  The resolve info is made only when something other than the context is asked of it (`_ResolveInfo`).
+  The `Info` is one object whose graphql-core resolve info is made only when something other than the context
+  is asked of it (`_lazy_info`).
 
 The values of the last two are completed as graphql-core completes them (null, non-null, lists item by item,
 objects through their sub-selection); anything else (an awaitable, an abstract type, an object type with
@@ -32,6 +33,7 @@ takes a short cut.
 from __future__ import annotations
 
 import datetime
+import inspect
 from enum import Enum
 from operator import attrgetter
 from typing import Any
@@ -136,8 +138,12 @@ def field_plans(schema: GraphQLSchema) -> dict[str, dict[str, _Plan]]:
             elif info_class is not None and _simple_resolver(definition, converter):
                 resolver = definition.base_resolver
                 info_name = resolver.info_parameter.name if resolver.info_parameter is not None else None
-                plan = (_RESOLVER, resolver.wrapped_func, info_name, field, definition, info_class,
-                        resolver.self_parameter is not None)
+                takes_self = resolver.self_parameter is not None
+                parameters = list(resolver.signature.parameters.values())[1 if takes_self else 0:]
+                positional = bool(parameters) and parameters[0].name == info_name and parameters[0].kind in (
+                    inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+                plan = (_RESOLVER, resolver.wrapped_func, info_name, field, definition, _lazy_info(info_class),
+                        takes_self, positional)
             if plan is not None:
                 plans.setdefault(type_name, {})[field_name] = plan
     return plans
@@ -160,6 +166,7 @@ class _ResolveInfo:
     """graphql-core's resolve info of a field, made only when asked for: the context at once (all that the simple
     resolvers read), anything else from the real object (`build_resolve_info`), built the first time."""
 
+    _lazy = True
     __slots__ = ("context", "_execution", "_field", "_field_details_list", "_parent_type", "_path", "_real")
 
     def __init__(self, execution: Any, field: Any, field_details_list: Any, parent_type: Any, path: Path) -> None:
@@ -175,6 +182,30 @@ class _ResolveInfo:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.built(), name)
+
+
+_lazy_infos: dict[type, type] = {}
+
+
+def _lazy_info(info_class: type) -> type:
+    """A subclass of the schema's Strawberry `Info` for a simple resolver: its context is read at once (all that
+    the simple resolvers read), graphql-core's resolve info (`_raw_info`, behind every other property) is built the
+    first time it is asked for; one object with slots instead of an `Info`, its `__dict__` and a resolve info."""
+    made = _lazy_infos.get(info_class)
+    if made is None:
+        def raw_info(info: Any) -> Any:
+            real = info._real
+            if real is None:
+                real = info._real = info._execution.build_resolve_info(
+                    info._graphql_field, [d.node for d in info._field_details_list], info._parent_type, info._path)
+            return real
+
+        made = _lazy_infos[info_class] = type(f"Lazy{info_class.__name__}", (info_class,), {
+            "__slots__": ("_context", "_field", "_execution", "_graphql_field", "_field_details_list",
+                          "_parent_type", "_path", "_real"),
+            "_lazy": True, "built": raw_info, "_raw_info": property(raw_info),
+            "context": property(lambda info: info._context)})
+    return made
 
 
 class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -299,11 +330,16 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if plan[0] == _VALUE:
                 result = plan[1](source, plan[2])
             else:
-                _, function, info_name, _, definition, info_class, takes_self = plan
+                _, function, info_name, _, definition, info_class, takes_self, positional = plan
                 if info_name:
-                    info = _ResolveInfo(self, field, field_details_list, parent_type, path)
-                    kwargs = {info_name: info_class(_raw_info=info, _field=definition)}
-                    result = function(source, **kwargs) if takes_self else function(**kwargs)
+                    info = info_class.__new__(info_class)  # a Strawberry `Info` whose resolve info is made when asked
+                    info._context, info._field, info._execution = self.context_value, definition, self
+                    info._graphql_field, info._field_details_list = field, field_details_list
+                    info._parent_type, info._path, info._real = parent_type, path, None
+                    if positional:
+                        result = function(source, info) if takes_self else function(info)
+                    else:
+                        result = function(source, **{info_name: info}) if takes_self else function(**{info_name: info})
                 else:
                     result = function(source) if takes_self else function()
             if self.is_awaitable(result):
@@ -330,7 +366,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """graphql-core's resolve info of the field, for graphql-core's own completion."""
         if info is None:
             return self.build_resolve_info(field, [d.node for d in field_details_list], parent_type, path)
-        return info.built() if type(info) is _ResolveInfo else info
+        return info.built() if getattr(type(info), "_lazy", False) else info
 
     def _complete(self, return_type, field, parent_type, field_details_list, info, path: Path, result: Any,
                   position_context):
@@ -377,7 +413,8 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 item_path = _new_path(Path, (path, index, None))
                 if is_awaitable(item):
                     completed_results.append(self.complete_awaitable_list_item_value(
-                        item, item_type, field_details_list, info.built() if type(info) is _ResolveInfo else info,
+                        item, item_type, field_details_list, self._info(info, field, field_details_list, parent_type,
+                                                                        path),
                         item_path, position_context))
                     awaitable_indices.append(index)
                     continue

@@ -230,6 +230,10 @@ class Box:
         return f"{info.field_name}-{self._n}-{info.context['who']}"
 
     @strawberry.field
+    def where(self, *, info: strawberry.Info) -> str:  # the Info by keyword; its resolve info built when asked
+        return f"{'/'.join(str(k) for k in info.path.as_list())} {info.python_name} {info._raw_info.parent_type}"
+
+    @strawberry.field
     def broken(self) -> str | None:
         RUNS.append(f"broken {self._n}")
         raise ValueError(f"broken {self._n}")
@@ -269,7 +273,7 @@ class BoxQuery:
 
 
 BOXES = """{ boxes {
-  label again: label broken children { n } later { n } someone { name ... on Person { age } }
+  label again: label where broken children { n } later { n } someone { name ... on Person { age } }
   either { __typename ... on Leaf { n } ... on Person { name } } badCount
   required { n } strict { n }
 } }"""
@@ -290,6 +294,7 @@ async def test_objects_and_simple_resolvers_complete_as_graphql_core_completes_t
     assert short_runs == ordinary_runs  # each resolver ran once per field, as it does the ordinary way
     first = short.data["boxes"][0]
     assert first["label"] == "label-1-me" and first["again"] == "label-1-me" and first["broken"] is None
+    assert first["where"] == "boxes/0/where where Box"
     assert first["children"] == [{"n": 1}, None] and first["later"] == {"n": 10}
     assert first["someone"] == {"name": "p1", "age": 1} and first["either"] == {"__typename": "Leaf", "n": 1}
     assert first["badCount"] == [1, None, 3]
