@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
@@ -67,7 +69,10 @@ LONG_MESSAGE = 120  # characters of a graphql-core message past which the values
 
 def _is_unexpected(error: GraphQLError) -> bool:
     original = error.original_error
-    return original is not None and not isinstance(original, (DomainError, GraphQLError))
+    return original is not None and not isinstance(original, (DomainError, GraphQLError, MissingQueryError))
+
+
+NO_QUERY = "请求中没有查询语句"
 
 
 class DomainErrorCodes(MaskErrors):
@@ -91,6 +96,8 @@ class DomainErrorCodes(MaskErrors):
         for e in errors:
             if isinstance(e.original_error, DomainError):
                 e.extensions = {**(e.extensions or {}), "code": e.original_error.code}
+            elif isinstance(e.original_error, MissingQueryError):  # an empty `subscribe` over the socket
+                e.message, e.extensions = NO_QUERY, {**(e.extensions or {}), "code": "query_missing"}
             elif _is_unexpected(e):
                 log.error("unexpected error at %s", e.path, exc_info=e.original_error)
             elif self.mask and "Did you mean" in e.message:
@@ -98,6 +105,29 @@ class DomainErrorCodes(MaskErrors):
             if len(e.message) > LONG_MESSAGE and not isinstance(e.original_error, DomainError):
                 e.message = cut_quoted(e.message)  # graphql-core repeats a wrong value whole, 10 KB if sent so
         return super()._process_errors(errors)
+
+
+class DocumentCache(ParserCache):
+    """ParserCache that leaves a document it cannot parse to strawberry's own parsing, which answers the syntax
+    error as a GraphQL error. Over the socket, the error raised inside the cache's hook escaped strawberry's
+    handling: the operation ended with a bare `complete`, as if it had run, and the error was logged as a crash."""
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        try:
+            context.graphql_document = self.cached_parse_document(context.query, **context.parse_options)
+        except GraphQLError:
+            pass  # strawberry parses it again, inside its own error handling
+        yield
+
+
+class Schema(strawberry.Schema):
+    """strawberry's Schema without its log line per error: a caller's mistake (a syntax or validation error, a
+    typed refusal) is answered, not logged as an error of the service with a traceback; what went wrong on our
+    side is logged by DomainErrorCodes ("unexpected error at …", with its traceback)."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: object = None) -> None:
+        return None
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
@@ -108,7 +138,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     alias_rules = MaxAliasesLimiter(max_alias_count=settings.max_query_aliases).validation_rules
     extensions = [
         OperationMetrics,
-        lambda: ParserCache(maxsize=256),  # one shared document per operation text (subscriptions hold theirs)
+        lambda: DocumentCache(maxsize=256),  # one shared document per operation text (subscriptions hold theirs)
         lambda: AddValidationRules(depth_rules),
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
         lambda: AddValidationRules(alias_rules),
@@ -117,6 +147,6 @@ def build_schema(settings: Settings) -> strawberry.Schema:
                                staff_only_introspection=settings.environment == "production"),
         lambda: DomainErrorCodes(mask=not settings.is_development),
     ]
-    return strawberry.Schema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions,
-                             config=StrawberryConfig(auto_camel_case=True),
-                             execution_context_class=PlainFieldsExecutionContext)
+    return Schema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions,
+                  config=StrawberryConfig(auto_camel_case=True),
+                  execution_context_class=PlainFieldsExecutionContext)
