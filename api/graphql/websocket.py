@@ -126,6 +126,13 @@ class SessionWatch:
         self._handlers: dict[TransportWSHandler, tuple[int, int | None]] = {}
         self._task: asyncio.Task | None = None
         self._broker: Any = None
+        self._subscription: Any = None
+
+    async def live(self) -> None:
+        """Waits until announcements reach this process (through Redis: once it confirmed the channel); an
+        end announced before that is caught by the connection's own check."""
+        if self._subscription is not None:
+            await self._subscription.wait_live()
 
     def add(self, handler: TransportWSHandler, session_id: int, staff_id: int | None) -> None:
         self._handlers[handler] = (session_id, staff_id)
@@ -146,7 +153,7 @@ class SessionWatch:
         from api.accounts.service import SESSIONS_ENDED
 
         self._broker = broker
-        subscription = broker.subscribe(SESSIONS_ENDED, max_queue=10_000)
+        subscription = self._subscription = broker.subscribe(SESSIONS_ENDED, max_queue=10_000)
         self._task = loop.create_task(self._listen(subscription), name="session-watch")
 
     async def _listen(self, subscription: Any) -> None:

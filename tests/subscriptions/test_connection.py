@@ -6,7 +6,7 @@ import asyncio
 
 from api.accounts import service as accounts
 from api.cases import repository, service, subscriptions
-from api.graphql.websocket import MAX_SUBSCRIPTIONS_PER_CONNECTION, TransportWSHandler
+from api.graphql.websocket import MAX_SUBSCRIPTIONS_PER_CONNECTION, TransportWSHandler, session_watch
 from tests.factories import act, make_case
 from tests.subscriptions.client import connect, connected
 from tests.subscriptions.test_case_progress import applicant_with_token, events, progress
@@ -107,6 +107,7 @@ async def test_ending_a_staff_members_sessions_closes_their_connections_at_once(
 
     async with connected(redis_live, token) as first, connected(redis_live, token) as second, \
             connected(redis_live, colleague) as other:
+        await session_watch.live()  # Redis has confirmed the announcements' channel
         async with unit_of_work():
             ended = await accounts.end_staff_sessions(ADMIN, staff_id)
         async with asyncio.timeout(2):
