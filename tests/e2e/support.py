@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import time
 import uuid
 from dataclasses import dataclass
@@ -141,6 +142,17 @@ async def sign_in(page: Page, server: Server, phone: str, *, through_ui: bool = 
     await page.wait_for_url(lambda url: "/signin" not in url)
     _sessions[server.url, phone] = await page.evaluate("localStorage.getItem('dachuan.session')")
     return await page.evaluate("JSON.parse(localStorage.getItem('dachuan.session')).token")
+
+
+async def staff_session(page: Page, server: Server, username: str, role: str) -> str:
+    """Signs a staff member in over the API and hands the session to the app (the sign-in page is tested
+    elsewhere); returns the token."""
+    token = server.staff_token(username)
+    saved = {"token": token, "phone": "", "expiresAt": "2099-01-01T00:00:00Z", "kind": "staff", "username": username,
+             "role": role, "mustChangePassword": False}
+    await page.goto("/")
+    await page.evaluate("s => localStorage.setItem('dachuan.session', s)", json.dumps(saved))
+    return token
 
 
 async def set_elder(page: Page, on: bool) -> None:

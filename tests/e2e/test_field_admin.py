@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 import uuid
 from datetime import date
 from decimal import Decimal
@@ -16,19 +15,11 @@ import httpx
 from openpyxl import load_workbook
 from playwright.async_api import Page, expect
 
-from tests.e2e.support import CUIPING, XINQIAO, Server, eventually, id_number, photo_bytes, screenshot
+from tests.e2e.support import CUIPING, XINQIAO, Server, eventually, id_number, photo_bytes, screenshot, staff_session
 
 SIGN_IN = ("mutation($u:String!,$p:String!){ authStaffSignIn(username:$u,password:$p){ __typename "
            "... on SignInSuccess { mustChangePassword } ... on Error { code message } } }")
 
-
-async def staff_session(page: Page, server: Server, username: str, role: str) -> str:
-    token = server.staff_token(username)
-    saved = {"token": token, "phone": "", "expiresAt": "2099-01-01T00:00:00Z", "kind": "staff", "username": username,
-             "role": role, "mustChangePassword": False}
-    await page.goto("/")
-    await page.evaluate("s => localStorage.setItem('dachuan.session', s)", json.dumps(saved))
-    return token
 
 
 async def test_admin_allocates_village_worker_accounts_in_bulk_and_the_passwords_are_shown_once(page: Page, server: Server):

@@ -4,13 +4,22 @@ case in 我代办的 as the township accepts it and the province decides — wit
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import date
 
 from playwright.async_api import BrowserContext, Page, expect
 
-from tests.e2e.support import CUIPING, VILLAGE_WORKER, XINQIAO, Server, eventually, id_number, photo_bytes, screenshot
+from tests.e2e.support import (
+    CUIPING,
+    VILLAGE_WORKER,
+    XINQIAO,
+    Server,
+    eventually,
+    id_number,
+    photo_bytes,
+    screenshot,
+    staff_session,
+)
 
 NAME = "赵德明"
 ID_NUMBER = id_number(date(1941, 2, 10), seq=3)  # a man, 85 in 2026
@@ -22,15 +31,6 @@ DRAFT_STEP = """async (key) => {
 BLANK = """(c) => { const e = document.createElement('canvas'); e.width = c.width; e.height = c.height;
     return c.toDataURL() === e.toDataURL() }"""
 
-
-async def staff_session(page: Page, server: Server, username: str, role: str) -> str:
-    """Signs a staff member in over the API and hands the session to the app (the sign-in page is tested elsewhere)."""
-    token = server.staff_token(username)
-    saved = {"token": token, "phone": "", "expiresAt": "2099-01-01T00:00:00Z", "kind": "staff", "username": username,
-             "role": role, "mustChangePassword": False}
-    await page.goto("/")
-    await page.evaluate("s => localStorage.setItem('dachuan.session', s)", json.dumps(saved))
-    return token
 
 
 async def draw_signature(page: Page, context: BrowserContext) -> None:

@@ -4,7 +4,6 @@ after the case moved on is flagged on the phone, never applied over what happene
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import date
 
@@ -20,6 +19,7 @@ from tests.e2e.support import (
     id_number,
     photo_bytes,
     screenshot,
+    staff_session,
     wait_for_service_worker,
 )
 
@@ -27,14 +27,6 @@ _seq = iter(range(101, 999, 2))
 
 CASE_QUERY = "query($id: ID!) { case(id: $id) { status investigation events { action actorName data } } }"
 
-
-async def staff_session(page: Page, server: Server, username: str, role: str) -> str:
-    token = server.staff_token(username)
-    saved = {"token": token, "phone": "", "expiresAt": "2099-01-01T00:00:00Z", "kind": "staff", "username": username,
-             "role": role, "mustChangePassword": False}
-    await page.goto("/")
-    await page.evaluate("s => localStorage.setItem('dachuan.session', s)", json.dumps(saved))
-    return token
 
 
 def dibao_case_at_investigation(server: Server, name: str) -> str:
