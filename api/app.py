@@ -18,7 +18,7 @@ from api.audit import service as audit
 from api.disbursements.routes import router as disbursements_router
 from api.graphql.context import bearer_token, build_context
 from api.graphql.schema import build_schema
-from api.graphql.websocket import GraphQLRoute
+from api.graphql.websocket import GraphQLRoute, session_watch
 from api.kit.broker import configure_broker
 from api.kit.crypto import configure_cipher
 from api.kit.db import UNAVAILABLE, close_db, database_unavailable, init_db, unit_of_work
@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                 stack.push_async_callback(close_db)
             await broker.start()
             stack.push_async_callback(broker.stop)
+            session_watch.start()  # ended sessions close their live connections from the first one on
             stack.push_async_callback(limiter.close)
             if sim_app is not None and manage_database:
                 await stack.enter_async_context(sim_app.router.lifespan_context(sim_app))

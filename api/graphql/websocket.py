@@ -134,6 +134,11 @@ class SessionWatch:
         if self._subscription is not None:
             await self._subscription.wait_live()
 
+    def start(self) -> None:
+        """Listens from now on (the app's start-up calls this, so the first connection's session is covered
+        too; without it the first signed-in connection starts listening)."""
+        self._ensure_listening()
+
     def add(self, handler: TransportWSHandler, session_id: int, staff_id: int | None) -> None:
         self._handlers[handler] = (session_id, staff_id)
         self._ensure_listening()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from redis.asyncio import Redis
+
 from api.accounts import service as accounts
 from api.cases import repository, service, subscriptions
 from api.graphql.websocket import MAX_SUBSCRIPTIONS_PER_CONNECTION, TransportWSHandler, session_watch
@@ -118,6 +120,29 @@ async def test_ending_a_staff_members_sessions_closes_their_connections_at_once(
     assert ended == 1
     assert closed == [(4403, "Forbidden")] * 2
     assert replayed == [(1, "submit")]
+
+
+async def test_the_app_listens_for_ended_sessions_from_its_start(db, redis_server):
+    """Started with the app, before any connection: the first connection's session is covered as well."""
+    from api.accounts.service import SESSIONS_ENDED
+    from api.app import create_app
+    from api.kit.broker import configure_broker, get_broker
+    from api.settings import get_settings, use_settings
+
+    original = get_settings()
+    app = create_app(original.model_copy(update={"redis_url": redis_server.url}), manage_database=False)
+    redis = Redis.from_url(redis_server.url)
+    try:
+        async with app.router.lifespan_context(app):
+            listening = get_broker().local_subscribers(SESSIONS_ENDED)
+            async with asyncio.timeout(5):
+                while dict(await redis.pubsub_numsub(SESSIONS_ENDED)).get(SESSIONS_ENDED.encode(), 0) < 1:  # noqa: ASYNC110
+                    await asyncio.sleep(0.02)  # Redis has no event to wait on for this
+    finally:
+        await redis.aclose()
+        configure_broker(use_settings(original))
+
+    assert listening == 1  # and Redis counts the process's subscription (else the wait above times out)
 
 
 async def test_checking_a_staff_connection_does_not_keep_its_session_alive(live, sms, monkeypatch):
