@@ -59,17 +59,20 @@ async def session_by_hash(token_hash: str) -> AuthSession | None:
     return await AuthSession.get_or_none(token_hash=token_hash).select_related("staff", "citizen")
 
 
-async def live_session(token_hash: str) -> tuple[AuthSession, int | None] | None:
-    """The session of a token hash with its staff account or citizen account loaded, and the id of the
-    citizen's own applicant profile: what every request asks to know its caller, in one statement.
+async def live_session(*, token_hash: str | None = None,
+                       session_id: int | None = None) -> tuple[AuthSession, int | None] | None:
+    """The session of a token hash (or of an id: a signed download link names it) with its staff account or
+    citizen account loaded, and the id of the citizen's own applicant profile: what every request asks to know
+    its caller, in one statement.
 
     The same objects as `session_by_hash` plus a profile look-up would give (the models are built by
     Tortoise's own `_init_from_db`), read by one hand-written SELECT instead of two ORM queries: on a hot
     path that every request takes, building the two queries cost more CPU than running them."""
     conn = AuthSession._meta.db
     pg = conn.capabilities.dialect == "postgres"
-    sql, splits = _session_statement(pg)
-    rows = await conn.execute_query_dict(sql, [token_hash])
+    key, value = ("token_hash", token_hash) if session_id is None else ("id", session_id)
+    sql, splits = _session_statement(pg, key)
+    rows = await conn.execute_query_dict(sql, [value])
     if not rows:
         return None
     values = list(rows[0].values())
@@ -83,12 +86,12 @@ async def live_session(token_hash: str) -> tuple[AuthSession, int | None] | None
     return session, values[-1]
 
 
-_SESSION_SQL: dict[bool, tuple[str, list[tuple[list[str], int]]]] = {}
+_SESSION_SQL: dict[tuple[bool, str], tuple[str, list[tuple[list[str], int]]]] = {}
 
 
-def _session_statement(pg: bool) -> tuple[str, list[tuple[list[str], int]]]:
-    """The SELECT of `live_session` for a dialect, and where each model's columns sit in its row."""
-    if pg not in _SESSION_SQL:
+def _session_statement(pg: bool, key: str) -> tuple[str, list[tuple[list[str], int]]]:
+    """The SELECT of `live_session` for a dialect and key column, and where each model's columns sit in its row."""
+    if (pg, key) not in _SESSION_SQL:
         from api.applicants.models import Applicant  # its table only: the citizen's own profile
 
         select, splits = [], []
@@ -98,16 +101,12 @@ def _session_statement(pg: bool) -> tuple[str, list[tuple[list[str], int]]]:
             select += [f'{alias}."{c}" AS "{alias}_{c}"' for c in columns]
         profile = (f'(SELECT a."id" FROM "{Applicant._meta.db_table}" a WHERE a."account_id" = s."citizen_id"'
                    ' LIMIT 1) AS "profile_id"')
-        _SESSION_SQL[pg] = (
+        _SESSION_SQL[pg, key] = (
             f'SELECT {", ".join(select)}, {profile} FROM "{AuthSession._meta.db_table}" s'
             f' LEFT JOIN "{StaffAccount._meta.db_table}" st ON st."id" = s."staff_id"'
             f' LEFT JOIN "{CitizenAccount._meta.db_table}" c ON c."id" = s."citizen_id"'
-            f' WHERE s."token_hash" = {"$1" if pg else "?"}', splits)
-    return _SESSION_SQL[pg]
-
-
-async def session_by_id(session_id: int) -> AuthSession | None:
-    return await AuthSession.get_or_none(id=session_id).select_related("staff", "citizen")
+            f' WHERE s."{key}" = {"$1" if pg else "?"}', splits)
+    return _SESSION_SQL[pg, key]
 
 
 async def revoke_sessions_of_staff(staff_id: int, at: datetime, session_id: int | None = None) -> int:

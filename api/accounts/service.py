@@ -236,24 +236,21 @@ async def resolve_session(token: str | None) -> Actor | None:
     """Returns the caller behind a bearer token, or None when it is unknown, expired or revoked."""
     if not token:
         return None
-    found = await repository.live_session(token_hash(token))
-    if found is None:
-        return None
-    session, profile_id = found
-    return await _actor_of(session, profile_id=profile_id)
+    return await _actor_of(await repository.live_session(token_hash=token_hash(token)))
 
 
 async def resolve_session_id(session_id: int) -> Actor | None:
     """Returns the caller of a session by its id (a signed download link names it), if it is still live."""
-    return await _actor_of(await repository.session_by_id(session_id))
+    return await _actor_of(await repository.live_session(session_id=session_id))
 
 
-_UNKNOWN = object()
-
-
-async def _actor_of(session: AuthSession | None, *, profile_id: int | None | object = _UNKNOWN) -> Actor | None:
+async def _actor_of(found: tuple[AuthSession, int | None] | None) -> Actor | None:
+    """The caller of a session read by `repository.live_session` (with its profile id), if it is still live."""
+    if found is None:
+        return None
+    session, profile_id = found
     now = clock.now()
-    if session is None or session.revoked_at is not None or session.expires_at <= now:
+    if session.revoked_at is not None or session.expires_at <= now:
         return None
     if session.kind == "staff":
         staff = session.staff
@@ -268,10 +265,6 @@ async def _actor_of(session: AuthSession | None, *, profile_id: int | None | obj
     citizen = session.citizen
     if citizen is None:
         return None
-    if profile_id is _UNKNOWN:
-        from api.applicants import service as applicants
-
-        profile_id = await applicants.profile_id_of(citizen.id)
     return Actor(kind="applicant", role="applicant", name=citizen.phone, citizen_id=citizen.id,
                  applicant_id=profile_id, phone=citizen.phone, session_id=session.id)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from contextlib import suppress
 
 import strawberry
 from graphql import GraphQLError
@@ -114,10 +115,8 @@ class DocumentCache(ParserCache):
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
-        try:
+        with suppress(GraphQLError):  # left unparsed: strawberry parses it again, inside its own error handling
             context.graphql_document = self.cached_parse_document(context.query, **context.parse_options)
-        except GraphQLError:
-            pass  # strawberry parses it again, inside its own error handling
         yield
 
 

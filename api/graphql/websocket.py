@@ -193,7 +193,7 @@ async def session_live(token: str) -> bool:
     from api.kit.crypto import token_hash
     from api.settings import get_settings
 
-    found = await accounts.live_session(token_hash(token))
+    found = await accounts.live_session(token_hash=token_hash(token))
     session = found[0] if found is not None else None
     now = clock.now()
     if session is None or session.revoked_at is not None or session.expires_at <= now:

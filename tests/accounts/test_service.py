@@ -413,7 +413,7 @@ async def _orm_view(token: str):
 async def _one_statement_view(token: str):
     from api.accounts import repository
 
-    found = await repository.live_session(token_hash(token))
+    found = await repository.live_session(token_hash=token_hash(token))
     if found is None:
         return None
     session, profile = found
