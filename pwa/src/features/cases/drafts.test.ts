@@ -81,6 +81,23 @@ describe('draft store', () => {
     expect(await blob?.text()).toBe('jpeg-bytes')
   })
 
+  it('gives each of two photos added at once its own entry (both get uploaded)', async () => {
+    const drafts = useDraftStore()
+    await drafts.load(ME)
+    await drafts.open('gaoling')
+    const [idCard, bankCard] = await Promise.all([
+      drafts.addFile('gaoling', 'id_card', new Blob(['id']), 'id.jpg'),
+      drafts.addFile('gaoling', 'bank_card', new Blob(['bank']), 'bank.jpg'),
+    ])
+    expect(idCard.kind).toBe('id_card')
+    expect(bankCard.kind).toBe('bank_card')
+    expect(idCard.localId).not.toBe(bankCard.localId)
+    // the returned entries are the draft's own: a state change on them is what the page shows
+    idCard.state = 'uploaded'
+    expect(drafts.drafts.gaoling.files.find((f) => f.kind === 'id_card')?.state).toBe('uploaded')
+    expect(drafts.drafts.gaoling.files.find((f) => f.kind === 'bank_card')?.state).toBe('local')
+  })
+
   it('removes a photo and its bytes', async () => {
     const drafts = useDraftStore()
     await drafts.load(ME)

@@ -135,8 +135,10 @@ export const useDraftStore = defineStore('drafts', () => {
     // the bytes land before the draft mentions them, so a draft never points at a missing file
     await (await db()).put('files', { localId: file.localId, blob })
     draft.files.push(file)
+    // the reactive entry, found by its id: another file added meanwhile may now be the last one
+    const listed = draft.files.find((f) => f.localId === file.localId) ?? file
     await persist(itemCode)
-    return draft.files[draft.files.length - 1]
+    return listed
   }
 
   async function removeFile(itemCode: string, localId: string): Promise<void> {
