@@ -59,6 +59,17 @@ describe('home-visit records', () => {
     await freshApp()
   })
 
+  it('gives each of two photos added at once its own entry', async () => {
+    const store = await storeWith(new FakeServer())
+    const r = await store.start(filled())
+    const [one, two] = await Promise.all([
+      store.addPhoto(r.key, new Blob(['a'], { type: 'image/jpeg' }), 'one.jpg'),
+      store.addPhoto(r.key, new Blob(['b'], { type: 'image/jpeg' }), 'two.jpg'),
+    ])
+    expect([one.name, two.name]).toEqual(['one.jpg', 'two.jpg'])
+    expect(store.records[r.key].photos.map((p) => p.name)).toEqual(['one.jpg', 'two.jpg'])
+  })
+
   it('kept offline with photos across a reload, then sent exactly once when the network returns', async () => {
     const server = new FakeServer()
     server.online = false

@@ -129,8 +129,10 @@ export const useVisitStore = defineStore('visits', () => {
     const photo: VisitPhoto = { localId: newKey(), name, type: blob.type, size: blob.size, materialId: null }
     await (await db()).put('files', { localId: photo.localId, blob })
     r.photos.push(photo)
+    // the reactive entry, found by its id: a photo added meanwhile may now be the last one
+    const listed = r.photos.find((p) => p.localId === photo.localId) ?? photo
     await save(r)
-    return r.photos[r.photos.length - 1]
+    return listed
   }
 
   async function removePhoto(key: string, localId: string): Promise<void> {
