@@ -136,6 +136,39 @@ describe('home-visit records', () => {
     expect(server.calls).toHaveLength(0)
   })
 
+  it('does not send a record taken back to edit while an earlier one is still being sent', async () => {
+    const server = new FakeServer()
+    server.online = false
+    const store = await storeWith(server)
+    const records = [await store.start(filled('12')), await store.start(filled('13'))]
+    for (const r of records) {
+      await store.addPhoto(r.key, new Blob(['a'], { type: 'image/jpeg' }), `${r.caseId}.jpg`)
+      await store.queue(r.key)
+    }
+    await store.flush()
+    server.online = true
+
+    // the first record's photo is slow to go up; meanwhile the worker taps 继续修改 on the other one
+    let release = () => {}
+    let uploading = ''
+    const upload = server.upload.bind(server)
+    server.upload = async (caseId, photo, blob) => {
+      uploading ||= caseId
+      if (caseId === uploading) await new Promise<void>((resolve) => (release = resolve))
+      return upload(caseId, photo, blob)
+    }
+    const run = store.flush()
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    const other = records.find((r) => r.caseId !== uploading)!
+    store.records[other.key].state = 'draft'
+    await store.update(other.key)
+    release()
+    await run
+
+    expect(server.calls.map((c) => c.caseId)).toEqual([uploading])
+    expect(store.records[other.key].state).toBe('draft')
+  })
+
   it('checks what the server would refuse: two different investigators, the time, the conclusion', () => {
     const r = filled()
     expect(checkVisit(r)).toEqual({})

@@ -170,6 +170,8 @@ export const useVisitStore = defineStore('visits', () => {
         runAgain = false
         if (!transport || !build || !owner.value) return
         for (const r of mine.value.filter((x) => x.state === 'queued')) {
+          // taken back to edit (继续修改) or thrown away while an earlier record was being sent
+          if (records.value[r.key]?.state !== 'queued') continue
           if (!(await send(r.key, transport, build))) return // no network: the rest wait
         }
       } while (runAgain)
