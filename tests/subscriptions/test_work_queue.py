@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from api.cases import service as cases
 from api.kit import clock
+from api.kit.broker import get_broker
 from tests.factories import CUIPING, DISTRICT, XINQIAO, YANBA, act, make_applicant, make_case
 from tests.graphql.helpers import staff_token
 from tests.subscriptions.client import connected, until_subscribed
@@ -125,3 +126,21 @@ async def test_anonymous_connection_cannot_subscribe_to_a_work_queue(live, sms):
         codes = await ws.error_codes(await ws.subscribe(QUEUE))
 
     assert codes == ["unauthenticated"]
+
+
+async def test_a_message_naming_a_case_outside_the_callers_region_is_not_delivered_even_on_their_channel(live, sms):
+    # the channel is the first filter; the case is read for the caller, so a message published on the wrong
+    # region's channel (a bug, a forged message) still never shows another village's case
+    token = await staff_token(live.http, "village_worker", YANBA)
+    xinqiao_case = await make_case("dibao", "submitted")
+
+    async with connected(live, token) as ws:
+        op = await ws.subscribe(QUEUE)
+        await until_subscribed(f"region:{YANBA}")
+        await get_broker().publish(cases.region_channel(YANBA), {
+            "case_id": xinqiao_case.id, "seq": 1, "status": "submitted", "region": YANBA, "action": "submit",
+            "public": True})
+        yanba_case = await make_case("dibao", "submitted", applicant=await make_applicant(region=YANBA))
+        first = (await ws.next_data(op))["workQueue"]
+
+    assert first["caseId"] == str(yanba_case.id)
