@@ -152,10 +152,10 @@ describe('home-visit records', () => {
     let release = () => {}
     let uploading = ''
     const upload = server.upload.bind(server)
-    server.upload = async (caseId, photo, blob) => {
+    server.upload = async (caseId: string, photo: VisitPhoto) => {
       uploading ||= caseId
       if (caseId === uploading) await new Promise<void>((resolve) => (release = resolve))
-      return upload(caseId, photo, blob)
+      return upload(caseId, photo)
     }
     const run = store.flush()
     await new Promise((resolve) => setTimeout(resolve, 20))
