@@ -7,6 +7,7 @@ import { freshApp, reloadApp } from './testing'
 import type { DraftFile } from './types'
 
 const ME = '13800000001'
+const OTHER = '13900000002'
 
 /** A stand-in for the API: one case per submission key, like the real server. */
 class FakeServer implements OutboxTransport {
@@ -14,6 +15,9 @@ class FakeServer implements OutboxTransport {
   /** drop the answer to the next submit after the server has acted on it (a lost response) */
   loseNextSubmitAnswer = false
   failSubmitWith: DomainError | null = null
+  /** whose token the phone holds now, and whose token each request went out with */
+  signedIn: string | null = ME
+  sentAs: (string | null)[] = []
   uploads: string[] = []
   submits: SubmitRequest[] = []
   profiles = 0
@@ -22,6 +26,11 @@ class FakeServer implements OutboxTransport {
 
   private check(): void {
     if (!this.online) throw new NetworkError()
+    this.sentAs.push(this.signedIn)
+  }
+
+  signedInAs() {
+    return this.signedIn
   }
 
   async saveProfile() {
@@ -203,6 +212,43 @@ describe('offline outbox', () => {
     await reloadApp()
     const again = await outboxWith(server)
     expect(again.byKey(entry.key)?.state).toBe('queued')
+  })
+
+  it('never sends an application with the token of someone who signed in while it was going out', async () => {
+    const server = new FakeServer()
+    server.online = false
+    await draftWithPhoto()
+    await useDraftStore().addFile('gaoling', 'hukou', new Blob(['page'], { type: 'image/jpeg' }), 'hukou.jpg')
+    const outbox = await outboxWith(server)
+    const entry = await outbox.enqueue('gaoling')
+    await outbox.flush()
+    server.online = true
+
+    // the first photo is slow to go up; meanwhile its owner signs out and someone else signs in here
+    let release = () => {}
+    const upload = server.upload.bind(server)
+    server.upload = (file, blob, onProgress) => {
+      server.upload = upload
+      const answer = upload(file, blob, onProgress)
+      return new Promise((resolve) => (release = () => resolve(answer)))
+    }
+    const run = outbox.flush()
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    server.signedIn = OTHER
+    await outbox.load(OTHER)
+    release()
+    await run
+    expect(server.sentAs.filter((who) => who !== ME)).toEqual([])
+    expect(server.submits).toEqual([])
+
+    // back with its owner, it goes out in full, the photo already sent not again
+    server.signedIn = ME
+    await outbox.load(ME)
+    expect(outbox.byKey(entry.key)?.state).toBe('queued')
+    await outbox.flush()
+    expect(outbox.byKey(entry.key)?.state).toBe('submitted')
+    expect(server.uploads).toEqual(['id.jpg', 'hukou.jpg'])
+    expect(server.sentAs.filter((who) => who !== ME)).toEqual([])
   })
 
   it('does not send when no one is signed in', async () => {

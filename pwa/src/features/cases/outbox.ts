@@ -19,6 +19,8 @@ export interface SubmitRequest {
 
 /** What the outbox needs from the server; the app's implementation is `transport.ts`. */
 export interface OutboxTransport {
+  /** Whose token the requests carry now (the signed-in phone), or null when no one is signed in. */
+  signedInAs(): string | null
   saveProfile(profile: ProfileDraft): Promise<{ applicantId: string }>
   currentApplicantId(): Promise<string | null>
   setHousehold(applicantId: string, members: MemberDraft[]): Promise<void>
@@ -134,19 +136,28 @@ export const useOutboxStore = defineStore('outbox', () => {
   async function send(key: string, t: OutboxTransport): Promise<boolean> {
     const entry = entries.value[key]
     const draft: Draft = entry.draft
+    // a request carries the token of whoever is signed in when it leaves: checked before each one, as
+    // someone else may sign in on this phone meanwhile (the entry then waits for its owner)
+    const asOwner = () => {
+      if (t.signedInAs() !== entry.owner) throw new NetworkError('signed_out')
+    }
+    if (t.signedInAs() !== entry.owner) return false
     entry.state = 'sending'
     entry.error = null
     await save(entry)
     try {
       let applicantId: string | null = null
       if (draft.profileDirty) {
+        asOwner()
         applicantId = (await t.saveProfile(draft.profile)).applicantId
         draft.profileDirty = false
         await save(entry)
       }
       if (draft.membersDirty) {
+        asOwner()
         applicantId ??= await t.currentApplicantId()
         if (!applicantId) throw new DomainError('ValidationError', 'profile_required', '', 'idNumber')
+        asOwner()
         await t.setHousehold(applicantId, draft.members)
         draft.membersDirty = false
         await save(entry)
@@ -159,6 +170,7 @@ export const useOutboxStore = defineStore('outbox', () => {
         file.state = 'uploading'
         file.progress = 0
         try {
+          asOwner()
           const { id } = await t.upload(file, blob, (p) => (file.progress = p))
           file.materialId = id
           file.state = 'uploaded'
@@ -171,6 +183,7 @@ export const useOutboxStore = defineStore('outbox', () => {
         }
         await save(entry)
       }
+      asOwner()
       const result = await t.submit({
         itemCode: entry.itemCode,
         submissionKey: entry.key,

@@ -7,6 +7,7 @@ import {
   type HouseholdSetMutation,
   type ProfileSaveMutation,
 } from '@/generated/applicants'
+import { useSessionStore } from '@/features/accounts/session'
 import { invalidate, request, unwrap } from '@/modules/graphql'
 import { uploadMaterial } from '@/features/materials/upload'
 import type { OutboxTransport } from './outbox'
@@ -54,6 +55,9 @@ export async function saveHousehold(applicantId: string, members: MemberDraft[])
 }
 
 export const apiTransport: OutboxTransport = {
+  signedInAs() {
+    return useSessionStore().phone
+  },
   async saveProfile(profile) {
     return { applicantId: (await saveProfile(profile)).id }
   },
