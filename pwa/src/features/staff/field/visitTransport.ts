@@ -11,7 +11,14 @@ type InvestigateOk = Extract<FieldInvestigateMutation['caseInvestigate'], { __ty
 
 export const VISIT_PHOTO_KIND = 'visit_photo'
 
+/** The account a record belongs to: the signed-in worker's. */
+function account(): string | null {
+  const session = useSessionStore()
+  return session.username ? `staff:${session.username}` : null
+}
+
 export const visitTransport: VisitTransport = {
+  signedInAs: account,
   async upload(caseId, photo, blob) {
     const uploaded = await uploadMaterial(blob, { name: photo.name, kind: VISIT_PHOTO_KIND, caseId })
     return { id: uploaded.id }
@@ -38,10 +45,9 @@ export function buildInput(record: VisitRecord) {
 
 /** Loads this account's visit records and starts sending them when the network allows. */
 export async function ensureVisits(): Promise<ReturnType<typeof useVisitStore>> {
-  const session = useSessionStore()
   const store = useVisitStore()
   store.configure(visitTransport, buildInput)
-  const who = session.username ? `staff:${session.username}` : null
+  const who = account()
   if (store.owner !== who) {
     try {
       await store.load(who)

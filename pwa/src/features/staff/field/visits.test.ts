@@ -16,15 +16,24 @@ class FakeServer implements VisitTransport {
   uploads: string[] = []
   calls: { caseId: string; key: string; input: InvestigationRequest }[] = []
   recorded = new Map<string, string>()
+  /** whose token the phone holds now, and whose token each request went out with */
+  signedIn: string | null = OWNER
+  sentAs: (string | null)[] = []
+
+  signedInAs() {
+    return this.signedIn
+  }
 
   async upload(_caseId: string, photo: VisitPhoto) {
     if (!this.online) throw new NetworkError()
+    this.sentAs.push(this.signedIn)
     this.uploads.push(photo.name)
     return { id: `m-${this.uploads.length}` }
   }
 
   async investigate(caseId: string, input: InvestigationRequest, key: string) {
     if (!this.online) throw new NetworkError()
+    this.sentAs.push(this.signedIn)
     this.calls.push({ caseId, key, input })
     if (!this.recorded.has(key)) {
       if (this.movedOn) throw new DomainError('ConflictError', 'case_moved_on', 'moved on')
@@ -167,6 +176,48 @@ describe('home-visit records', () => {
 
     expect(server.calls.map((c) => c.caseId)).toEqual([uploading])
     expect(store.records[other.key].state).toBe('draft')
+  })
+
+  it('keeps the records of one worker waiting while another worker is signed in on the phone', async () => {
+    const server = new FakeServer()
+    server.online = false
+    const store = await storeWith(server)
+    const r = await store.start(filled())
+    await store.addPhoto(r.key, new Blob(['a'], { type: 'image/jpeg' }), 'one.jpg')
+    await store.addPhoto(r.key, new Blob(['b'], { type: 'image/jpeg' }), 'two.jpg')
+    await store.queue(r.key)
+    await store.flush()
+
+    // signed out offline; another worker signs in, and the network returns (no field page opened yet)
+    server.signedIn = 'staff:zhen-liu'
+    server.online = true
+    await store.flush()
+    expect(server.sentAs).toEqual([])
+    expect(store.records[r.key].state).toBe('queued')
+
+    // the owner signs in again; the first photo is slow, and the owner signs out meanwhile
+    server.signedIn = OWNER
+    let release = () => {}
+    const upload = server.upload.bind(server)
+    server.upload = (caseId: string, photo: VisitPhoto) => {
+      server.upload = upload
+      const answer = upload(caseId, photo)
+      return new Promise<{ id: string }>((resolve) => (release = () => resolve(answer)))
+    }
+    const run = store.flush()
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    server.signedIn = 'staff:zhen-liu'
+    release()
+    await run
+    expect(server.sentAs).toEqual([OWNER])
+    expect(server.calls).toEqual([])
+    expect(store.records[r.key].state).toBe('queued')
+
+    server.signedIn = OWNER
+    await store.flush()
+    expect(store.records[r.key].state).toBe('sent')
+    expect(server.uploads).toEqual(['one.jpg', 'two.jpg'])
+    expect(server.sentAs.filter((who) => who !== OWNER)).toEqual([])
   })
 
   it('checks what the server would refuse: two different investigators, the time, the conclusion', () => {

@@ -13,6 +13,8 @@ import type { InvestigationRequest, VisitError, VisitPhoto, VisitRecord } from '
 
 /** What sending needs from the server; the app's implementation is in `visitTransport.ts`. */
 export interface VisitTransport {
+  /** Whose token the requests carry now (`staff:<username>`), or null when no worker is signed in. */
+  signedInAs(): string | null
   upload(caseId: string, photo: VisitPhoto, blob: Blob): Promise<{ id: string }>
   investigate(caseId: string, input: InvestigationRequest, clientKey: string): Promise<{ status: string }>
 }
@@ -184,6 +186,12 @@ export const useVisitStore = defineStore('visits', () => {
   /** Sends one record; returns false when the network failed (the record stays 待上传). */
   async function send(key: string, t: VisitTransport, builder: InputBuilder): Promise<boolean> {
     const r = records.value[key]
+    // a request carries the token of whoever is signed in when it leaves: checked before each one, as
+    // another worker may sign in on this phone (the record then waits for its owner)
+    const asOwner = () => {
+      if (t.signedInAs() !== r.owner) throw new NetworkError('signed_out')
+    }
+    if (t.signedInAs() !== r.owner) return false
     r.state = 'sending'
     r.error = null
     await save(r)
@@ -192,9 +200,11 @@ export const useVisitStore = defineStore('visits', () => {
         if (photo.materialId) continue
         const blob = await photoBlob(photo.localId)
         if (!blob) throw new DomainError('ValidationError', 'file_lost', photo.name, 'materialIds')
+        asOwner()
         photo.materialId = (await t.upload(r.caseId, photo, blob)).id
         await save(r)
       }
+      asOwner()
       const result = await t.investigate(r.caseId, builder(r), r.key)
       r.state = 'sent'
       r.sentAt = Date.now()
