@@ -4,20 +4,29 @@ import { DomainError, NetworkError } from '@/modules/graphql'
 import { useDraftStore } from '@/features/cases/drafts'
 import { uploadMaterial } from './upload'
 
-const inFlight = new Set<string>()
+/** the uploads on their way, by the file's local id */
+const inFlight = new Map<string, Promise<void>>()
 
 /** `itemCode` is the draft's key; `caseId` attaches the uploads to an existing case (补正). */
 export function useDraftUploads(itemCode: string, caseId?: string) {
   const drafts = useDraftStore()
 
-  async function uploadOne(localId: string): Promise<void> {
+  /** Uploads one file; a file already on its way is not sent again, and the call waits for it. */
+  function uploadOne(localId: string): Promise<void> {
+    const running = inFlight.get(localId)
+    if (running) return running
+    const run = send(localId).finally(() => inFlight.delete(localId))
+    inFlight.set(localId, run)
+    return run
+  }
+
+  async function send(localId: string): Promise<void> {
     const draft = drafts.drafts[itemCode]
     const file = draft?.files.find((f) => f.localId === localId)
-    if (!draft || !file || file.materialId || inFlight.has(localId)) return
+    if (!draft || !file || file.materialId) return
     if (draft.profileDirty || !navigator.onLine) return
     const blob = await drafts.fileBlob(localId)
     if (!blob) return
-    inFlight.add(localId)
     file.state = 'uploading'
     file.progress = 0
     file.error = null
@@ -40,8 +49,6 @@ export function useDraftUploads(itemCode: string, caseId?: string) {
         file.state = e instanceof NetworkError ? 'failed' : 'local'
         file.error = null
       }
-    } finally {
-      inFlight.delete(localId)
     }
   }
 
