@@ -379,7 +379,7 @@ async def seed_cases(worker_token: str, *, n: int, item_code: str, material_kind
 
 # ----------------------------------------------------------------------------------------------- GraphQL/HTTP
 
-async def gql(http: httpx.AsyncClient, query: str, variables: dict | None = None, token: str | None = None) -> dict:
+async def gql(http: httpx.AsyncClient | LiteHTTP, query: str, variables: dict | None = None, token: str | None = None) -> dict:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     r = await http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
     r.raise_for_status()
@@ -412,6 +412,10 @@ class LiteResponse:
 
     def json(self):
         return json.loads(self.content)
+
+    def raise_for_status(self) -> None:
+        if self.status_code >= 400:
+            raise RuntimeError(f"HTTP {self.status_code}: {self.text[:200]}")
 
 
 class LiteHTTP:
