@@ -135,6 +135,8 @@ interface CacheEntry {
 }
 
 const cache = new Map<string, CacheEntry>()
+/** counts sign-ins and sign-outs: an answer asked for before the last one is not stored on the phone */
+let session = 0
 
 function operationName(doc: { toString(): string }): string {
   return /(?:query|mutation|subscription)\s+(\w+)/.exec(doc.toString())?.[1] ?? 'anonymous'
@@ -178,6 +180,7 @@ export function fetchQuery<R, V>(doc: TypedDocumentString<R, V>, variables: V, p
   const entry = entryFor(key)
   if (entry.promise) return entry.promise as Promise<R>
   entry.loading = true
+  const asked = session
   const run = (async () => {
     // the network first; what the phone stored is shown meanwhile, or instead when the network fails
     const network = request(doc, variables)
@@ -194,7 +197,7 @@ export function fetchQuery<R, V>(doc: TypedDocumentString<R, V>, variables: V, p
       entry.error = null
       entry.fetchedAt = Date.now()
       entry.fromStore = false
-      void toStore(persist, key, data)
+      if (asked === session) void toStore(persist, key, data)
       return data
     } catch (e) {
       entry.error = e as Error
@@ -258,6 +261,7 @@ if (typeof window !== 'undefined') {
 
 /** Forgets everything cached for the signed-in person (on sign-out). */
 export async function clearUserCache(): Promise<void> {
+  session += 1
   cache.clear()
   try {
     const store = (await db()).transaction('queries', 'readwrite').store
