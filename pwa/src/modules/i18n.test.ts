@@ -1,7 +1,7 @@
 // The district's dates, put together by hand, read exactly as Intl.DateTimeFormat in Asia/Shanghai would.
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import enUS from '@/locales/en-US.json'
-import { formatDate, formatDateTime, i18n, type Locale } from './i18n'
+import { formatDate, formatDateTime, i18n, setLocale, type Locale } from './i18n'
 
 function intl(locale: Locale, withTime: boolean): Intl.DateTimeFormat {
   return new Intl.DateTimeFormat(locale, {
@@ -49,5 +49,26 @@ describe('formatDateTime', () => {
     expect(formatDate(null)).toBe('')
     expect(formatDateTime('')).toBe('')
     expect(formatDateTime('not a time')).toBe('')
+  })
+})
+
+describe('setLocale', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals()
+    i18n.global.locale.value = 'zh-CN'
+  })
+
+  it('keeps the language chosen last when English was still loading', async () => {
+    const saved = new Map<string, string>()
+    vi.stubGlobal('document', { documentElement: { lang: 'zh-CN' } })
+    vi.stubGlobal('localStorage', { setItem: (k: string, v: string) => saved.set(k, v), getItem: (k: string) => saved.get(k) ?? null })
+    delete (i18n.global.messages.value as Record<string, unknown>)['en-US'] // not loaded yet on this visit
+    // English chosen (its messages still on their way), then 中文 again at once
+    const english = setLocale('en-US')
+    const chinese = setLocale('zh-CN')
+    await Promise.all([english, chinese])
+    expect(i18n.global.locale.value).toBe('zh-CN')
+    expect(document.documentElement.lang).toBe('zh-CN')
+    expect([...saved.values()]).toEqual(['zh-CN'])
   })
 })

@@ -52,13 +52,18 @@ export async function loadNamespace(namespace: Namespace): Promise<void> {
   loadedNamespaces.add(namespace)
 }
 
+/** counts the choices of language: one still loading when another was made is not applied */
+let choices = 0
+
 /** Switches the language, loading its messages first. */
 export async function setLocale(locale: Locale): Promise<void> {
+  const choice = ++choices
   if (!i18n.global.availableLocales.includes(locale)) {
     const messages = (await import('@/locales/en-US.json')).default
     i18n.global.setLocaleMessage(locale, messages as unknown as Messages)
     await Promise.all([...loadedNamespaces].map((namespace) => mergeNamespace(namespace, locale)))
   }
+  if (choice !== choices) return
   i18n.global.locale.value = locale
   document.documentElement.lang = locale
   try {
