@@ -31,8 +31,9 @@ RETURNING *
 """
 
 
-async def add(**values) -> OutboxMessage:
-    return await OutboxMessage.create(**values)
+async def add_once(**values) -> None:
+    """Adds a message unless one with its key exists (one statement: the key's unique index decides)."""
+    await OutboxMessage.bulk_create([OutboxMessage(**values)], ignore_conflicts=True)
 
 
 async def by_key(key: str) -> OutboxMessage | None:

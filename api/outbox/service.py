@@ -42,19 +42,16 @@ def register(topic: str, handler: Handler) -> None:
     _handlers[topic] = handler
 
 
-async def enqueue(topic: str, key: str, payload: dict) -> OutboxMessage:
-    """Writes a message in the current transaction (once per key); workers are woken after the commit."""
-    existing = await repository.by_key(key)
-    if existing is not None:
-        return existing
+async def enqueue(topic: str, key: str, payload: dict) -> None:
+    """Writes a message in the current transaction, once per key (a second one with the same key is ignored
+    by the key's unique index: one statement); workers are woken after the commit."""
     now = clock.now()
-    message = await repository.add(topic=topic, key=key, payload=payload, next_attempt_at=now, created_at=now)
+    await repository.add_once(topic=topic, key=key, payload=payload, next_attempt_at=now, created_at=now)
 
     async def wake() -> None:
         await get_broker().publish(WAKE_CHANNEL, {"topic": topic})
 
     after_commit(wake)
-    return message
 
 
 async def dispatch_once(worker: str, policy: RetryPolicy, *, batch: int = 20, concurrency: int = 8) -> int:

@@ -11,8 +11,9 @@ from api.cases.models import Case
 from api.province.models import ProvinceSync, SeenNonce
 
 
-async def add(**values) -> ProvinceSync:
-    return await ProvinceSync.create(**values)
+async def add_once(**values) -> None:
+    """Adds a sync unless the case (or the request id) has one: one statement, the unique keys decide."""
+    await ProvinceSync.bulk_create([ProvinceSync(**values)], ignore_conflicts=True)
 
 
 async def by_request_id(request_id: str, *, for_update: bool = False) -> ProvinceSync | None:

@@ -45,15 +45,13 @@ def request_id_for(case_number: str) -> str:
     return f"{case_number}-GL"
 
 
-async def request_push(case_id: int, case_number: str) -> ProvinceSync:
-    """Records that a case must reach the province and enqueues the push, in the caller's transaction."""
-    existing = await repository.by_case(case_id)
-    if existing is not None:
-        return existing
+async def request_push(case_id: int, case_number: str) -> None:
+    """Records that a case must reach the province and enqueues the push, in the caller's transaction. A case
+    accepted again (after a return for supplement) keeps its sync and its one message: both are written
+    only when new (an insert that ignores the conflict, not a read and then a write)."""
     request_id = request_id_for(case_number)
-    sync = await repository.add(case_id=case_id, request_id=request_id, state="pending", created_at=clock.now())
+    await repository.add_once(case_id=case_id, request_id=request_id, state="pending", created_at=clock.now())
     await outbox.enqueue(PUSH_TOPIC, request_id, {"case_id": case_id, "request_id": request_id})
-    return sync
 
 
 def _application(case: Case, request_id: str) -> dict:

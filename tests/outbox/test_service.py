@@ -34,9 +34,9 @@ def failing():
     outbox.register("test.permanent", permanent)
 
 
-async def _enqueue(topic: str, key: str) -> OutboxMessage:
+async def _enqueue(topic: str, key: str) -> None:
     async with unit_of_work():
-        return await outbox.enqueue(topic, key, {"n": key})
+        await outbox.enqueue(topic, key, {"n": key})
 
 
 async def test_the_same_key_enqueues_one_message(db):

@@ -160,3 +160,15 @@ async def _stat_at_least_from(round_trip, name: str, n: int) -> bool:
 
 async def _dispatched(round_trip) -> bool:
     return await round_trip.dispatch() > 0
+
+
+async def test_asking_for_the_push_again_keeps_one_sync_and_one_message(db, round_trip):
+    case = await accepted_gaoling_case()
+    first = await reload_sync(case.id)
+    await in_tx(lambda: province.request_push(case.id, case.number))  # a second acceptance asks again
+    assert await reload_sync(case.id) == first
+    assert (await reload_sync(case.id)).state == "pending"
+    assert await OutboxMessage.filter(key=first.request_id).count() == 1
+    assert await round_trip.dispatch() == 1
+    await round_trip.until(lambda: _status_is(case.id, "approved"))
+    assert (await round_trip.stats())["applications_received"] == 1
