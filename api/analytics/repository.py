@@ -20,6 +20,7 @@ and `COUNT()` windows), and bind parameters (`$n` / `?n`).
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -51,6 +52,13 @@ AGE_BANDS = (("0-17", 0, 18), ("18-59", 18, 60), ("60-69", 60, 70), ("70-79", 70
 FACT_COLUMNS = ("last_seq", "submitted_at", "month", "item_id", "region_id", "channel", "status", "applicant_id",
                 "age", "accepted", "extended", "draft_minutes", "rating", "ease",
                 *[f"{s}_{u}" for s in STAGES for u in ("wd", "h")])
+# the working days and hours of every stage, recorded in hundredths, rounded up (a duration is recorded as the
+# hundredths it has begun): see `recorded`
+FIGURES = tuple(f"{s}_{u}" for s in STAGES for u in ("wd", "h"))
+RESOLUTION = 100
+# computed durations differ from the exact ones by float noise (SQLite's julianday: ~1e-8 hours, ~1e-6 hundredths): a duration
+# within this many hundredths above a whole hundredth is recorded as that hundredth, not the next
+NOISE = 1e-5
 STATEMENT_TIMEOUT_MS = 120_000
 # PostgreSQL: processing times read the facts once per branch of a UNION ALL, which it may run in parallel
 # workers; the stages are dealt out to the branches by their usual number of finished cases (STAGE_WEIGHT)
@@ -115,6 +123,10 @@ class Dialect:
                     f" - CAST(to_char({birth_col}, 'YYYYMMDD') AS INTEGER)) / 10000)")
         return (f"((CAST(strftime('%Y%m%d', {at_col}, '+8 hours') AS INTEGER)"
                 f" - CAST(strftime('%Y%m%d', {birth_col}) AS INTEGER)) / 10000)")
+
+    def floor(self, value: str) -> str:
+        """The whole part of a value that is never negative (CAST rounds on PostgreSQL, truncates on SQLite)."""
+        return f"FLOOR({value})" if self.pg else f"CAST({value} AS INTEGER)"
 
     def bool_int(self, col: str) -> str:
         return f"(CASE WHEN {col} THEN 1 ELSE 0 END)"
@@ -316,9 +328,12 @@ async def durations(scope: Scope, dimensions: Sequence[str], stages: Sequence[st
     than the limit (`over`) or than 75% of it (`warned`). `limits`: stage → item id → (limit, limit once
     extended) in working days.
 
-    Each percentile is a sort of the stage's cases, most of the statement's time: hours are sorted only
-    when asked for. PostgreSQL reads the facts once per branch (a few stages each, `percentile_cont … FILTER`
-    per stage), and may run the branches in parallel workers; SQLite ranks each stage in its own branch."""
+    The facts record durations in hundredths (`recorded`), so a stage's values repeat. PostgreSQL sorts them
+    (`percentile_cont`; repeated values sort faster than distinct ones), reading the facts once per branch (a
+    few stages each, `percentile_cont … FILTER` per stage), and may run the branches in parallel workers.
+    SQLite counts them for the district (`_sqlite_counts`: a count per distinct value, the percentiles from
+    running sums of the counts); a breakdown has too few facts per group and value for that to pay, so it
+    ranks each stage's values (`ROW_NUMBER`) in its own branch. The same figures either way."""
     if not stages:
         return []
     d = dialect()
@@ -326,6 +341,8 @@ async def durations(scope: Scope, dimensions: Sequence[str], stages: Sequence[st
     if d.pg:
         parts = [_pg_durations(d, scope, dimensions, group, limits, hours) for group in _branches(stages, PG_BRANCHES)]
         return await fetch(d, " UNION ALL ".join(f"SELECT * FROM ({p}) s{i}" for i, p in enumerate(parts)))
+    if not dimensions:
+        return await fetch(d, _from_counts(d, _sqlite_counts(d, scope, stages, hours), stages, limits, hours))
     values = ["wd", "h"] if hours else ["wd"]
     parts = []
     for stage in stages:
@@ -341,6 +358,64 @@ async def durations(scope: Scope, dimensions: Sequence[str], stages: Sequence[st
         sql = d.percentiles(inner, keys, values, aggregates, nullable=False)
         parts.append(sql if hours else f"SELECT p.*, NULL AS h_p50, NULL AS h_p90 FROM ({sql}) p")
     return await fetch(d, " UNION ALL ".join(f"SELECT * FROM ({p}) s{i}" for i, p in enumerate(parts)))
+
+
+def _sqlite_counts(d: Dialect, scope: Scope, stages: Sequence[str], hours: bool) -> str:
+    """SQLite, over the whole scope: how many facts finished each stage with each value, as rows (stage, unit,
+    item_id, extended, v, c) — working days per item and extension (the limit depends on them), hours alone."""
+    parts = []
+    for stage in stages:
+        wd, h = f"f.{stage}_wd", f"f.{stage}_h"
+        where = f"WHERE {scope_where(d, scope)} AND {wd} IS NOT NULL AND {h} IS NOT NULL"
+        parts.append(f"SELECT '{stage}' AS stage, 'wd' AS unit, f.item_id, f.extended, {wd} AS v, COUNT(*) AS c"
+                     f" FROM case_fact f {where} GROUP BY f.item_id, f.extended, {wd}")
+        if hours:
+            parts.append(f"SELECT '{stage}' AS stage, 'h' AS unit, NULL AS item_id, NULL AS extended, {h} AS v,"
+                         f" COUNT(*) AS c FROM case_fact f {where} GROUP BY {h}")
+    return " UNION ALL ".join(f"SELECT * FROM ({p}) s{i}" for i, p in enumerate(parts))
+
+
+def _from_counts(d: Dialect, counted: str, stages: Sequence[str],
+                 limits: dict[str, dict[int, tuple[float, float]]], hours: bool) -> str:
+    """From rows (stage, unit, item_id, extended, v, c) — `c` facts whose duration in `unit` ('wd' or 'h') is
+    `v` — one row per stage asked for: n, over, warned and the percentiles, exactly as over the facts themselves.
+
+    n is the sum of the counts; over (warned) the sum of the counts of working days over the item's limit (over
+    75% of it); the value at 0-based rank k of the sorted values is the smallest v whose running count (the
+    facts with a value up to v, ties included) exceeds k; and percentile_cont's p-th percentile of n values is
+    the value at rank ⌊p(n−1)⌋, plus (the next rank's value − it) × the fraction of p(n−1)."""
+    units = ("wd", "h") if hours else ("wd",)
+    running = ("SELECT u.*, SUM(c) OVER (PARTITION BY stage, unit ORDER BY v) AS cum,"
+               f" SUM(c) OVER (PARTITION BY stage, unit) AS n FROM ({counted}) u")
+    limit = f"(CASE f.stage {' '.join(f'WHEN {_quoted([s])} THEN {_limit_case(limits.get(s, {}))}' for s in stages)} END)"
+    picks = [f"SUM(CASE WHEN f.unit = 'wd' AND f.v > {limit} THEN f.c ELSE 0 END) AS over",
+             f"SUM(CASE WHEN f.unit = 'wd' AND f.v > 0.75 * {limit} THEN f.c ELSE 0 END) AS warned"]
+    out = []
+    for unit in ("wd", "h"):
+        if unit not in units:
+            out += [f"{_double(None)} AS {unit}_p50", f"{_double(None)} AS {unit}_p90"]
+            continue
+        picks.append(f"MAX(CASE WHEN f.unit = '{unit}' THEN f.n END) AS {unit}_n")
+        for p in (0.5, 0.9):
+            name, rank = f"{unit}_p{round(p * 100)}", d.floor(f"({_double(p)} * (f.n - 1))")
+            picks += [f"MIN(CASE WHEN f.unit = '{unit}' AND f.cum > {rank} THEN f.v END) AS {name}_lo",
+                      f"MIN(CASE WHEN f.unit = '{unit}' AND f.cum > {rank} + 1 THEN f.v END) AS {name}_hi"]
+            pos = f"({_double(p)} * (a.{unit}_n - 1))"
+            lo, hi, whole = f"a.{name}_lo", f"a.{name}_hi", d.floor(pos)
+            # on a rank exactly, its value (there may be no next one); else lo + (hi − lo) × fraction, as PostgreSQL
+            out.append(f"(CASE WHEN {pos} = {whole} THEN {lo} ELSE {lo} + ({hi} - {lo}) * ({pos} - {whole}) END)"
+                       f" AS {name}")
+    figures = f"SELECT f.stage, {', '.join(picks)} FROM ({running}) f GROUP BY f.stage"
+    # a row for every stage asked for, whether any fact finished it or not (the district's figures)
+    asked = " UNION ALL ".join(f"SELECT {_quoted([s])} AS stage" for s in stages)
+    return (f"SELECT s.stage, {_count(d, 'a.wd_n')} AS n, {_count(d, 'a.over')} AS over,"
+            f" {_count(d, 'a.warned')} AS warned, {', '.join(out)}"
+            f" FROM ({asked}) s LEFT JOIN ({figures}) a ON a.stage = s.stage")
+
+
+def _count(d: Dialect, sql: str) -> str:
+    """A count that may be missing (0), as an integer (PostgreSQL sums integers as numeric)."""
+    return f"CAST(COALESCE({sql}, 0) AS BIGINT)" if d.pg else f"COALESCE({sql}, 0)"
 
 
 def _pg_durations(d: Dialect, scope: Scope, dimensions: Sequence[str], stages: Sequence[str],
@@ -502,6 +577,19 @@ async def region_names() -> dict[str, str]:
 # ------------------------------------------------------------------------------------------- case facts
 
 
+def recorded(value: float | None) -> float | None:
+    """A duration as the facts record it: rounded up to the next hundredth (what `_recorded_sql` computes)."""
+    return None if value is None else math.ceil(value * RESOLUTION - NOISE) / RESOLUTION
+
+
+def _recorded_sql(d: Dialect, col: str) -> str:
+    """`recorded` in SQL, the same arithmetic in doubles on either database."""
+    scaled = f"({col} * {_double(RESOLUTION)} - {_double(NOISE)})"
+    # CAST truncates towards zero on SQLite: adding 1 where that lost a fraction rounds up, for any sign
+    up = f"CEIL({scaled})" if d.pg else f"(CAST({scaled} AS INTEGER) + ({scaled} > CAST({scaled} AS INTEGER)))"
+    return f"({up} / {_double(RESOLUTION)})"
+
+
 def _w(d: Dialect, alias: str, col: str) -> str:
     """W(t): working days from the start of the index to `col`, given `alias`, its row in workday_index."""
     return f"({alias}.idx + {alias}.work * ({d.local_days(col)} - {alias}.day))"
@@ -585,7 +673,10 @@ async def write_facts(*, changed_since: datetime | None = None, surveys_after: i
         conds.append(f"c.id <= {d.p(int(last_id))}")
     selection = " AND ".join(conds) or "1 = 1"
     updates = ", ".join(f"{col} = excluded.{col}" for col in FACT_COLUMNS)
-    sql = (f"INSERT INTO case_fact (case_id, {', '.join(FACT_COLUMNS)}) {_facts_select(d, selection)}"
+    # the durations as recorded (hundredths); WHERE: SQLite's parser needs one before ON CONFLICT
+    values = ", ".join(_recorded_sql(d, f"r.{col}") if col in FIGURES else f"r.{col}" for col in FACT_COLUMNS)
+    sql = (f"INSERT INTO case_fact (case_id, {', '.join(FACT_COLUMNS)})"
+           f" SELECT r.case_id, {values} FROM ({_facts_select(d, selection)}) r WHERE 1 = 1"
            f" ON CONFLICT (case_id) DO UPDATE SET {updates}")
     async with in_transaction() as conn:
         if d.pg:

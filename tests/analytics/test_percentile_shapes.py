@@ -92,9 +92,9 @@ async def test_processing_times_with_ties_single_cases_and_unfinished_groups(db,
         moments = [start, *[when for _, _, when in steps]]
         for stage, (a, b) in {"accept": (0, 1), "investigate": (1, 2), "verify": (2, 3)}.items():
             if b < len(moments):
-                expected.setdefault((region, stage), []).append(
-                    (calendar.working_days_between(moments[a], moments[b]),
-                     (moments[b] - moments[a]).total_seconds() / 3600))
+                expected.setdefault((region, stage), []).append(  # as the facts record them: in hundredths
+                    (repository.recorded(calendar.working_days_between(moments[a], moments[b])),
+                     repository.recorded((moments[b] - moments[a]).total_seconds() / 3600)))
     measured = {(r[repository.key_column("village")], r["stage"]): r for r in rows if int(r["n"] or 0)}
     assert sorted(measured) == sorted(expected)
     for key, values in expected.items():
