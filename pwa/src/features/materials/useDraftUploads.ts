@@ -1,6 +1,7 @@
 // Uploads a draft's photos while the person is still filling in the wizard, when there is a network
 // and a saved profile; otherwise they wait on the phone and the outbox sends them with the application.
 import { DomainError, NetworkError } from '@/modules/graphql'
+import { useSessionStore } from '@/features/accounts/session'
 import { useDraftStore } from '@/features/cases/drafts'
 import { uploadMaterial } from './upload'
 
@@ -10,6 +11,9 @@ const inFlight = new Map<string, Promise<void>>()
 /** `itemCode` is the draft's key; `caseId` attaches the uploads to an existing case (补正). */
 export function useDraftUploads(itemCode: string, caseId?: string) {
   const drafts = useDraftStore()
+  const session = useSessionStore()
+  /** whose drafts the token on the phone may send: an applicant's phone, or a worker's `staff:` name */
+  const signedInAs = () => (session.isStaff ? `staff:${session.username ?? ''}` : session.phone)
 
   /** Uploads one file; a file already on its way is not sent again, and the call waits for it. */
   function uploadOne(localId: string): Promise<void> {
@@ -26,7 +30,8 @@ export function useDraftUploads(itemCode: string, caseId?: string) {
     if (!draft || !file || file.materialId) return
     if (draft.profileDirty || !navigator.onLine) return
     const blob = await drafts.fileBlob(localId)
-    if (!blob) return
+    // someone else may have signed in on this phone since: the draft's photos wait for its owner
+    if (!blob || draft.owner !== signedInAs()) return
     file.state = 'uploading'
     file.progress = 0
     file.error = null
