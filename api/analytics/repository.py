@@ -56,9 +56,10 @@ FACT_COLUMNS = ("last_seq", "submitted_at", "month", "item_id", "region_id", "ch
 # hundredths it has begun): see `recorded`
 FIGURES = tuple(f"{s}_{u}" for s in STAGES for u in ("wd", "h"))
 RESOLUTION = 100
-# computed durations differ from the exact ones by float noise (SQLite's julianday: ~1e-8 hours, ~1e-6 hundredths): a duration
-# within this many hundredths above a whole hundredth is recorded as that hundredth, not the next
-NOISE = 1e-5
+# computed durations carry float noise (SQLite's julianday arithmetic: up to ~0.1 ms on a duration of whole
+# minutes): a duration less than a millisecond above a whole hundredth is recorded as that hundredth, not the
+# next (SQLite keeps times to the millisecond anyway). The millisecond in hundredths of a working day, of an hour:
+NOISE = {"wd": RESOLUTION / 86_400_000, "h": RESOLUTION / 3_600_000}
 STATEMENT_TIMEOUT_MS = 120_000
 # PostgreSQL: processing times read the facts once per branch of a UNION ALL, which it may run in parallel
 # workers; the stages are dealt out to the branches by their usual number of finished cases (STAGE_WEIGHT)
@@ -577,14 +578,15 @@ async def region_names() -> dict[str, str]:
 # ------------------------------------------------------------------------------------------- case facts
 
 
-def recorded(value: float | None) -> float | None:
-    """A duration as the facts record it: rounded up to the next hundredth (what `_recorded_sql` computes)."""
-    return None if value is None else math.ceil(value * RESOLUTION - NOISE) / RESOLUTION
+def recorded(value: float | None, unit: str = "wd") -> float | None:
+    """A duration in working days (`unit` "wd") or hours ("h") as the facts record it: rounded up to the next
+    hundredth (what `_recorded_sql` computes)."""
+    return None if value is None else math.ceil(value * RESOLUTION - NOISE[unit]) / RESOLUTION
 
 
-def _recorded_sql(d: Dialect, col: str) -> str:
+def _recorded_sql(d: Dialect, col: str, unit: str) -> str:
     """`recorded` in SQL, the same arithmetic in doubles on either database."""
-    scaled = f"({col} * {_double(RESOLUTION)} - {_double(NOISE)})"
+    scaled = f"({col} * {_double(RESOLUTION)} - {_double(NOISE[unit])})"
     # CAST truncates towards zero on SQLite: adding 1 where that lost a fraction rounds up, for any sign
     up = f"CEIL({scaled})" if d.pg else f"(CAST({scaled} AS INTEGER) + ({scaled} > CAST({scaled} AS INTEGER)))"
     return f"({up} / {_double(RESOLUTION)})"
@@ -674,7 +676,8 @@ async def write_facts(*, changed_since: datetime | None = None, surveys_after: i
     selection = " AND ".join(conds) or "1 = 1"
     updates = ", ".join(f"{col} = excluded.{col}" for col in FACT_COLUMNS)
     # the durations as recorded (hundredths); WHERE: SQLite's parser needs one before ON CONFLICT
-    values = ", ".join(_recorded_sql(d, f"r.{col}") if col in FIGURES else f"r.{col}" for col in FACT_COLUMNS)
+    values = ", ".join(_recorded_sql(d, f"r.{col}", col.rsplit("_", 1)[1]) if col in FIGURES else f"r.{col}"
+                       for col in FACT_COLUMNS)
     sql = (f"INSERT INTO case_fact (case_id, {', '.join(FACT_COLUMNS)})"
            f" SELECT r.case_id, {values} FROM ({_facts_select(d, selection)}) r WHERE 1 = 1"
            f" ON CONFLICT (case_id) DO UPDATE SET {updates}")

@@ -153,12 +153,13 @@ async def test_a_stage_that_took_its_limit_exactly_is_not_over_and_a_minute_more
 def test_recorded_rounds_up_to_the_hundredth_and_keeps_a_hundredth():
     assert repository.recorded(None) is None
     assert repository.recorded(2.0) == 2.0
-    assert repository.recorded(2.0000000001) == 2.0  # float noise, not a longer duration
-    assert repository.recorded(2.00001) == 2.01
+    assert repository.recorded(2.0000000001) == 2.0  # float noise (9 µs), not a longer duration
+    assert repository.recorded(2.00000002) == 2.01  # 1.7 ms more
+    assert repository.recorded(2.0000001, "h") == 2.0 and repository.recorded(2.000001, "h") == 2.01  # 0.4, 3.6 ms
     assert repository.recorded(2.341) == 2.35
     assert repository.recorded(0.0) == 0.0
-    assert all(repository.recorded(repository.recorded(k / 100)) == repository.recorded(k / 100) == k / 100
-               for k in range(0, 100_000, 7))
+    assert all(repository.recorded(repository.recorded(k / 100, u), u) == repository.recorded(k / 100, u) == k / 100
+               for k in range(0, 100_000, 7) for u in ("wd", "h"))
 
 
 async def test_migration_0011_records_old_facts_as_the_refresh_writes_them(db):
@@ -181,6 +182,8 @@ async def test_migration_0011_records_old_facts_as_the_refresh_writes_them(db):
     migrated = await client.execute_query_dict("SELECT accept_wd, accept_h FROM case_fact ORDER BY case_id")
 
     assert again == written
+    assert migration.NOISE == {unit: repr(noise) for unit, noise in repository.NOISE.items()}  # frozen, the same
     assert [(r["accept_wd"], r["accept_h"]) for r in migrated] == [
-        (repository.recorded(r["accept_wd"] + 0.0012345), repository.recorded(r["accept_h"] + 0.0123)) for r in written]
+        (repository.recorded(r["accept_wd"] + 0.0012345), repository.recorded(r["accept_h"] + 0.0123, "h"))
+        for r in written]
     assert {r["accept_wd"] for r in written} != {r["accept_wd"] for r in migrated}

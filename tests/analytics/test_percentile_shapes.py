@@ -94,7 +94,7 @@ async def test_processing_times_with_ties_single_cases_and_unfinished_groups(db,
             if b < len(moments):
                 expected.setdefault((region, stage), []).append(  # as the facts record them: in hundredths
                     (repository.recorded(calendar.working_days_between(moments[a], moments[b])),
-                     repository.recorded((moments[b] - moments[a]).total_seconds() / 3600)))
+                     repository.recorded((moments[b] - moments[a]).total_seconds() / 3600, "h")))
     measured = {(r[repository.key_column("village")], r["stage"]): r for r in rows if int(r["n"] or 0)}
     assert sorted(measured) == sorted(expected)
     for key, values in expected.items():

@@ -68,7 +68,7 @@ def _expected(made: list[dict], limits: dict, item_ids: dict[str, int], by_towns
             key = (c["township"] if by_township else None, stage)
             spans.setdefault(key, []).append(  # as the facts record them: in hundredths, rounded up
                 (repository.recorded(calendar.working_days_between(start, end)),
-                 repository.recorded((end - start).total_seconds() / 3600), limit))
+                 repository.recorded((end - start).total_seconds() / 3600, "h"), limit))
     out = {}
     for key, rows in spans.items():
         wd, h = [r[0] for r in rows], [r[1] for r in rows]
