@@ -1,16 +1,18 @@
 // What one person's queries keep on the phone never outlives their session.
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { freshApp } from '@/features/cases/testing'
-import { clearUserCache, fetchQuery } from './graphql'
+import { clearUserCache, fetchQuery, setQueryData, useQuery } from './graphql'
 import { db } from './db'
 
 const MyCases = { toString: () => 'query MyCases { cases { edges { node { id } } } }' } as never
 
+const StaffCase = { toString: () => 'query StaffCase($id: ID!) { case(id: $id) { id status } }' } as never
+
 /** A network that answers only when the test says so. */
-const answers: (() => void)[] = []
+const answers: ((data?: unknown) => void)[] = []
 vi.stubGlobal('fetch', () =>
   new Promise<Response>((resolve) =>
-    answers.push(() => resolve(new Response(JSON.stringify({ data: { cases: { edges: [{ node: { id: '7' } }] } } }), { status: 200 }))),
+    answers.push((data = { cases: { edges: [{ node: { id: '7' } }] } }) => resolve(new Response(JSON.stringify({ data }), { status: 200 }))),
   ),
 )
 
@@ -37,5 +39,16 @@ describe('query cache', () => {
     await mine
     await new Promise((resolve) => setTimeout(resolve, 50))
     expect(await (await db()).getAllKeys('queries')).toEqual(['user:MyCases:{}'])
+  })
+
+  it('keeps the case an action returned over an answer to a read sent before the action', async () => {
+    const opened = fetchQuery(StaffCase, { id: '5' }) // the case page opened: the case is on its way
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    // meanwhile the worker accepted it (from what the phone had stored): the page shows the answer
+    setQueryData(StaffCase, { id: '5' }, { case: { id: '5', status: 'ACCEPTED' } })
+    answers[0]({ case: { id: '5', status: 'SUBMITTED' } }) // read before the acceptance, arriving after it
+    await opened
+    const shown = useQuery(StaffCase, { id: '5' }, { maxAge: 60_000 })
+    expect(shown.data.value).toEqual({ case: { id: '5', status: 'ACCEPTED' } })
   })
 })

@@ -132,6 +132,8 @@ interface CacheEntry {
   fetchedAt: number
   fromStore: boolean
   promise: Promise<unknown> | null
+  /** counts results written by hand (setQueryData): an answer to a request sent before one is older */
+  written: number
 }
 
 const cache = new Map<string, CacheEntry>()
@@ -150,7 +152,7 @@ function entryFor(key: string): CacheEntry {
   let entry = cache.get(key)
   if (!entry) {
     // shallow: a result is replaced whole, never changed in place, so its insides need no proxies
-    entry = shallowReactive<CacheEntry>({ data: undefined, error: null, loading: false, fetchedAt: 0, fromStore: false, promise: null })
+    entry = shallowReactive<CacheEntry>({ data: undefined, error: null, loading: false, fetchedAt: 0, fromStore: false, promise: null, written: 0 })
     cache.set(key, entry)
   }
   return entry
@@ -181,6 +183,7 @@ export function fetchQuery<R, V>(doc: TypedDocumentString<R, V>, variables: V, p
   if (entry.promise) return entry.promise as Promise<R>
   entry.loading = true
   const asked = session
+  const written = entry.written
   const run = (async () => {
     // the network first; what the phone stored is shown meanwhile, or instead when the network fails
     const network = request(doc, variables)
@@ -193,6 +196,7 @@ export function fetchQuery<R, V>(doc: TypedDocumentString<R, V>, variables: V, p
     })
     try {
       const data = await network
+      if (entry.written !== written) return entry.data as R
       entry.data = data
       entry.error = null
       entry.fetchedAt = Date.now()
@@ -200,6 +204,7 @@ export function fetchQuery<R, V>(doc: TypedDocumentString<R, V>, variables: V, p
       if (asked === session) void toStore(persist, key, data)
       return data
     } catch (e) {
+      if (entry.written !== written) return entry.data as R
       entry.error = e as Error
       const value = await stored
       if (entry.data === undefined && value !== undefined) {
@@ -224,6 +229,8 @@ export function setQueryData<R, V>(doc: TypedDocumentString<R, V>, variables: V,
   entry.data = data
   entry.error = null
   entry.fetchedAt = Date.now()
+  entry.fromStore = false
+  entry.written += 1
   void toStore(persist, key, data)
 }
 
