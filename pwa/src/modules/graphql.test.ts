@@ -51,4 +51,16 @@ describe('query cache', () => {
     const shown = useQuery(StaffCase, { id: '5' }, { maxAge: 60_000 })
     expect(shown.data.value).toEqual({ case: { id: '5', status: 'ACCEPTED' } })
   })
+
+  it('reads the case again when asked after a new step, even with an earlier read still on its way', async () => {
+    const shown = useQuery(StaffCase, { id: '6' }) // the page opened: the case is on its way
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    const again = shown.refetch() // a live step arrived: read the case again
+    answers[0]({ case: { id: '6', status: 'SUBMITTED' } }) // the first read, answered as of before the step
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    answers[1]?.({ case: { id: '6', status: 'ACCEPTED' } })
+    await again
+    expect(answers).toHaveLength(2)
+    expect(shown.data.value).toEqual({ case: { id: '6', status: 'ACCEPTED' } })
+  })
 })

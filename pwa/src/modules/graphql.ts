@@ -293,8 +293,14 @@ export function useQuery<R, V>(doc: TypedDocumentString<R, V>, variables: MaybeR
   const key = computed(() => cacheKey(doc, toValue(variables)))
   const entry = computed(() => entryFor(key.value))
 
-  function refetch(): Promise<R | undefined> {
+  function load(): Promise<R | undefined> {
     return fetchQuery(doc, toValue(variables), persist).catch(() => undefined)
+  }
+
+  /** Reads again because something changed: a read already on its way may have been answered before it. */
+  function refetch(): Promise<R | undefined> {
+    const running = entry.value.promise
+    return running ? running.catch(() => undefined).then(load) : load()
   }
 
   let hide: (() => void) | null = null
@@ -306,7 +312,7 @@ export function useQuery<R, V>(doc: TypedDocumentString<R, V>, variables: MaybeR
       if (!toValue(enabled)) return
       hide = show(key.value, () => void refetch())
       const e = entry.value
-      if (e.data === undefined || e.fromStore || Date.now() - e.fetchedAt > maxAge) void refetch()
+      if (e.data === undefined || e.fromStore || Date.now() - e.fetchedAt > maxAge) void load()
     },
     { immediate: true },
   )
