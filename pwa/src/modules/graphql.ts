@@ -59,6 +59,11 @@ export function configureAuth(hooks: AuthHooks): void {
   auth = hooks
 }
 
+/** Answers to requests sent with a token that is no longer the phone's (the person signed out, or someone
+ * else signed in, while it was on its way): a refusal in them is about that token, not about whoever is
+ * signed in now, so it signs no one out. */
+const answeredForAnotherSession = new WeakSet<object>()
+
 export function authHeader(): Record<string, string> {
   const token = auth.token()
   return token ? { Authorization: `Bearer ${token}` } : {}
@@ -72,6 +77,7 @@ export async function request<R, V>(
 ): Promise<R> {
   const controller = new AbortController()
   const timer = setTimeout(() => controller.abort(), timeoutMs)
+  const sentWith = token ?? auth.token()
   let response: Response
   try {
     response = await fetch(GRAPHQL_PATH, {
@@ -97,12 +103,18 @@ export async function request<R, V>(
       ? new NetworkError(`http ${response.status}`)
       : new ServerError(`http ${response.status}`, response.status)
   }
+  const forThisSession = auth.token() === sentWith
   if (body.errors?.length) {
     const first = body.errors[0]
-    if (first.extensions?.code === 'unauthenticated') auth.onUnauthenticated()
+    if (first.extensions?.code === 'unauthenticated' && forThisSession) auth.onUnauthenticated()
     throw new ServerError(first.message, response.status)
   }
   if (!response.ok || !body.data) throw new ServerError(`http ${response.status}`, response.status)
+  if (!forThisSession) {
+    for (const payload of Object.values(body.data as object)) {
+      if (payload && typeof payload === 'object') answeredForAnotherSession.add(payload)
+    }
+  }
   return body.data
 }
 
@@ -111,7 +123,9 @@ type Payload = { __typename: string; code?: string; message?: string; field?: st
 /** Returns a mutation's success member, or throws its typed error as a DomainError. */
 export function unwrap<P extends Payload, S extends P>(payload: P, success: S['__typename']): S {
   if (payload.__typename === success) return payload as S
-  if (payload.__typename === 'AuthError' && payload.code === 'unauthenticated') auth.onUnauthenticated()
+  if (payload.__typename === 'AuthError' && payload.code === 'unauthenticated' && !answeredForAnotherSession.has(payload)) {
+    auth.onUnauthenticated()
+  }
   throw new DomainError(
     payload.__typename,
     payload.code ?? 'unknown',
