@@ -8,13 +8,14 @@ Two tables belong to it (created by migration 0007, not Tortoise models):
 - `workday_index`: day number → working days before it (see `workdays.py`);
 - `case_fact`: one narrow row per case — submission time and month, item, village, channel, status, age at
   submission, minutes to apply, the survey's rating and ease, and the working days and hours of each
-  finished stage. `write_facts`
+  finished stage, in hundredths rounded up (`recorded`). `write_facts`
   computes the rows in SQL (a GROUP BY over the case's events) for the cases changed since the last
   refresh, so statistics scan one narrow table instead of joining cases, applicants and millions of events.
 
 SQLite and PostgreSQL differ in a few places, kept in `Dialect`: epoch seconds, Shanghai month and date,
 percentiles (PostgreSQL's `percentile_cont`; on SQLite the same linear interpolation from `ROW_NUMBER()`
-and `COUNT()` windows), and bind parameters (`$n` / `?n`).
+and `COUNT()` windows, or for the district's processing times from counts per distinct value), and bind
+parameters (`$n` / `?n`).
 """
 
 from __future__ import annotations
@@ -309,6 +310,17 @@ def _limit_case(limits: dict[int, tuple[float, float]]) -> str:
     return f"(CASE {' '.join(whens)} END)" if whens else _double(None)
 
 
+def _over(value: str, limits: dict[int, tuple[float, float]], limit: str, share: float = 1.0) -> str:
+    """`value > share × limit` — the item's limit, `limit` (from `_limit_case`) — tested first against the
+    smallest of the stage's limits, so the per-item CASE runs only for the durations that could be over one:
+    most are under all of them."""
+    if not limits:
+        return "FALSE"
+    least = share * min(min(base, ext) for base, ext in limits.values())
+    scaled = limit if share == 1.0 else f"{share} * {limit}"
+    return f"{value} > {_double(least)} AND {value} > {scaled}"
+
+
 def _double(value: float | None) -> str:
     return f"CAST({'NULL' if value is None else float(value)} AS DOUBLE PRECISION)"
 
@@ -349,10 +361,11 @@ async def durations(scope: Scope, dimensions: Sequence[str], stages: Sequence[st
     for stage in stages:
         limit = _limit_case(limits.get(stage, {}))
         wd, h = f"f.{stage}_wd", f"f.{stage}_h"
+        known = limits.get(stage, {})
         inner = (  # hours are selected (and so carried through the ranking) only when asked for
             f"SELECT {', '.join([*_select_dims(d, dimensions), f'{wd} AS wd', *([f'{h} AS h'] if hours else [])])},"
-            f" (CASE WHEN {wd} > {limit} THEN 1 ELSE 0 END) AS over,"
-            f" (CASE WHEN {wd} > 0.75 * {limit} THEN 1 ELSE 0 END) AS warned"
+            f" (CASE WHEN {_over(wd, known, limit)} THEN 1 ELSE 0 END) AS over,"
+            f" (CASE WHEN {_over(wd, known, limit, 0.75)} THEN 1 ELSE 0 END) AS warned"
             f" FROM case_fact f WHERE {scope_where(d, scope)} AND {wd} IS NOT NULL AND {h} IS NOT NULL"
         )
         aggregates = [f"'{stage}' AS stage", "COUNT(*) AS n", "SUM(over) AS over", "SUM(warned) AS warned"]
@@ -430,9 +443,10 @@ def _pg_durations(d: Dialect, scope: Scope, dimensions: Sequence[str], stages: S
         wd, h, lim = f"t.{stage}_wd", f"t.{stage}_h", f"t.{stage}_lim"
         cols += [f"f.{stage}_wd", f"f.{stage}_h", f"{_limit_case(limits.get(stage, {}))} AS {stage}_lim"]
         done = f"{wd} IS NOT NULL AND {h} IS NOT NULL"
+        known = limits.get(stage, {})
         aggregates += [f"COUNT(*) FILTER (WHERE {done}) AS {stage}_n",
-                       f"COUNT(*) FILTER (WHERE {done} AND {wd} > {lim}) AS {stage}_over",
-                       f"COUNT(*) FILTER (WHERE {done} AND {wd} > 0.75 * {lim}) AS {stage}_warned"]
+                       f"COUNT(*) FILTER (WHERE {done} AND {_over(wd, known, lim)}) AS {stage}_over",
+                       f"COUNT(*) FILTER (WHERE {done} AND {_over(wd, known, lim, 0.75)}) AS {stage}_warned"]
         picks += [f"{stage}_n", f"{stage}_over", f"{stage}_warned"]
         for value, unit in ((wd, "wd"), *([(h, "h")] if hours else [])):
             aggregate, pick = _pg_percentile_pair(value, f"{stage}_{unit}", done, grouped=bool(keys))
