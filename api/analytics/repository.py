@@ -344,9 +344,10 @@ async def durations(scope: Scope, dimensions: Sequence[str], stages: Sequence[st
     The facts record durations in hundredths (`recorded`), so a stage's values repeat. PostgreSQL sorts them
     (`percentile_cont`; repeated values sort faster than distinct ones), reading the facts once per branch (a
     few stages each, `percentile_cont … FILTER` per stage), and may run the branches in parallel workers.
-    SQLite counts them for the district (`_sqlite_counts`: a count per distinct value, the percentiles from
-    running sums of the counts); a breakdown has too few facts per group and value for that to pay, so it
-    ranks each stage's values (`ROW_NUMBER`) in its own branch. The same figures either way."""
+    SQLite counts the district's working days (`_sqlite_counts`: a count per distinct value, the percentiles
+    from running sums of the counts); hours barely repeat even in hundredths, and a breakdown has too few facts
+    per group and value, so for those it ranks each stage's values (`ROW_NUMBER`) in its own branch, where
+    counting cost more. The same figures either way."""
     if not stages:
         return []
     d = dialect()
@@ -354,8 +355,8 @@ async def durations(scope: Scope, dimensions: Sequence[str], stages: Sequence[st
     if d.pg:
         parts = [_pg_durations(d, scope, dimensions, group, limits, hours) for group in _branches(stages, PG_BRANCHES)]
         return await fetch(d, " UNION ALL ".join(f"SELECT * FROM ({p}) s{i}" for i, p in enumerate(parts)))
-    if not dimensions:
-        return await fetch(d, _from_counts(d, _sqlite_counts(d, scope, stages, hours), stages, limits, hours))
+    if not dimensions and not hours:
+        return await fetch(d, _from_counts(d, _sqlite_counts(d, scope, stages), stages, limits, hours=False))
     values = ["wd", "h"] if hours else ["wd"]
     parts = []
     for stage in stages:
@@ -374,23 +375,20 @@ async def durations(scope: Scope, dimensions: Sequence[str], stages: Sequence[st
     return await fetch(d, " UNION ALL ".join(f"SELECT * FROM ({p}) s{i}" for i, p in enumerate(parts)))
 
 
-def _sqlite_counts(d: Dialect, scope: Scope, stages: Sequence[str], hours: bool) -> str:
-    """SQLite, over the whole scope: how many facts finished each stage with each value, as rows (stage, unit,
-    item_id, extended, v, c) — working days per item and extension (the limit depends on them), hours alone."""
+def _sqlite_counts(d: Dialect, scope: Scope, stages: Sequence[str]) -> str:
+    """SQLite, over the whole scope: how many facts finished each stage with each working-day value, per item
+    and extension (the limit depends on them), as rows (stage, unit, item_id, extended, v, c)."""
     parts = []
     for stage in stages:
         wd, h = f"f.{stage}_wd", f"f.{stage}_h"
-        where = f"WHERE {scope_where(d, scope)} AND {wd} IS NOT NULL AND {h} IS NOT NULL"
         parts.append(f"SELECT '{stage}' AS stage, 'wd' AS unit, f.item_id, f.extended, {wd} AS v, COUNT(*) AS c"
-                     f" FROM case_fact f {where} GROUP BY f.item_id, f.extended, {wd}")
-        if hours:
-            parts.append(f"SELECT '{stage}' AS stage, 'h' AS unit, NULL AS item_id, NULL AS extended, {h} AS v,"
-                         f" COUNT(*) AS c FROM case_fact f {where} GROUP BY {h}")
+                     f" FROM case_fact f WHERE {scope_where(d, scope)} AND {wd} IS NOT NULL AND {h} IS NOT NULL"
+                     f" GROUP BY f.item_id, f.extended, {wd}")
     return " UNION ALL ".join(f"SELECT * FROM ({p}) s{i}" for i, p in enumerate(parts))
 
 
 def _from_counts(d: Dialect, counted: str, stages: Sequence[str],
-                 limits: dict[str, dict[int, tuple[float, float]]], hours: bool) -> str:
+                 limits: dict[str, dict[int, tuple[float, float]]], *, hours: bool) -> str:
     """From rows (stage, unit, item_id, extended, v, c) — `c` facts whose duration in `unit` ('wd' or 'h') is
     `v` — one row per stage asked for: n, over, warned and the percentiles, exactly as over the facts themselves.
 

@@ -77,7 +77,7 @@ def _same(measured: tuple, expected: tuple) -> bool:
 async def _figures(days: dict, hours: dict | None, limits: dict) -> dict:
     d = repository.dialect()
     stage_limits = {s: limits for s in days}
-    sql = repository._from_counts(d, _counted(d, days, hours or {}), list(days), stage_limits, hours is not None)
+    sql = repository._from_counts(d, _counted(d, days, hours or {}), list(days), stage_limits, hours=hours is not None)
     rows = await repository.fetch(d, sql)
     return {r["stage"]: (int(r["n"]), int(r["over"]), int(r["warned"]), r["wd_p50"], r["wd_p90"], r["h_p50"],
                          r["h_p90"]) for r in rows}

@@ -103,21 +103,28 @@ def _measured(rows: list[dict], by_township: bool) -> dict:
     return out
 
 
+@pytest.mark.parametrize("hours", [True, False], ids=["hours", "days-only"])
 @pytest.mark.parametrize("by_township", [False, True], ids=["district", "by-township"])
-async def test_processing_times_of_every_stage_match_an_independent_computation(db, monkeypatch, by_township):
+async def test_processing_times_of_every_stage_match_an_independent_computation(db, monkeypatch, by_township, hours):
+    # (SQLite counts the district's working days when hours are not asked for, and ranks otherwise)
     made = await _generated(random.Random(20261126))
     items = await aid_items.list_items(include_disabled=True)
     limits = analytics.stage_limits({i.id: i for i in items})
     expected = _expected(made, limits, {i.code: i.id for i in items}, by_township)
     rows = _spy(monkeypatch)
 
-    cells = await analytics.processing_times(SUPERVISOR, **YEAR, group_by=["township"] if by_township else None)
+    cells = await analytics.processing_times(SUPERVISOR, **YEAR, group_by=["township"] if by_township else None,
+                                             hours=hours)
 
     measured = _measured(rows, by_township)
     assert sorted(measured) == sorted(expected)
     for key, figures in expected.items():
         assert measured[key][:3] == figures[:3], key
-        assert measured[key][3:] == pytest.approx(figures[3:], rel=1e-9, abs=1e-9), key
+        if hours:
+            assert measured[key][3:] == pytest.approx(figures[3:], rel=1e-9, abs=1e-9), key
+        else:
+            assert measured[key][3:5] == pytest.approx(figures[3:5], rel=1e-9, abs=1e-9), key
+            assert measured[key][5:] == (None, None), key
     # the stages no case finished are there (empty) for the district, left out of a breakdown
     assert {c.stage for c in cells if not c.count.count} == (set() if by_township else {"province", "pay"})
     assert any(f[1] for f in expected.values()) and any(f[2] > f[1] for f in expected.values())
