@@ -190,8 +190,12 @@ async def fetch(d: Dialect, sql: str) -> list[dict]:
     if not d.pg:
         return await connections.get("default").execute_query_dict(sql, d.params)
     async with in_transaction() as conn:
-        # statistics sort up to a million values: give them memory, and never let one run for ever
+        # statistics sort up to a million values: give them memory, and never let one run for ever; plan each
+        # statement for its own range (the driver prepares statements, and after five runs PostgreSQL may
+        # switch to a generic plan that does not know the range: end to end by item over 36 months went from
+        # 740 to 970 ms from the sixth run on)
         await conn.execute_script(f"SET LOCAL work_mem = '64MB'; SET LOCAL jit = off;"
+                                  f" SET LOCAL plan_cache_mode = force_custom_plan;"
                                   f" SET LOCAL statement_timeout = {STATEMENT_TIMEOUT_MS}")
         return await conn.execute_query_dict(sql, d.params)
 
