@@ -42,6 +42,36 @@ describe('draft store', () => {
     expect(again.drafts.gaoling.firstAnsweredAt).toBe(first)
   })
 
+  it('keeps saving the answers of a page that opened its draft before the app start-up asked for the drafts again', async () => {
+    const drafts = useDraftStore()
+    await drafts.load(ME) // the page, first
+    const page = await drafts.open('gaoling')
+    page.profile.name = '张桂兰'
+    await drafts.load(ME) // the app's start-up, for the same person
+    page.form.remarks = '独自居住'
+    await drafts.flushWrites()
+
+    await reloadApp()
+    const again = useDraftStore()
+    await again.load(ME)
+    expect(again.drafts.gaoling.profile.name).toBe('张桂兰')
+    expect(again.drafts.gaoling.form).toEqual({ remarks: '独自居住' })
+  })
+
+  it('gives a page that asks while the start-up read is under way the stored draft, not a fresh one over it', async () => {
+    let drafts = useDraftStore()
+    await drafts.load(ME)
+    ;(await drafts.open('gaoling')).profile.name = '张桂兰'
+    await drafts.flushWrites()
+
+    await reloadApp()
+    drafts = useDraftStore()
+    const startUp = drafts.load(ME)
+    await drafts.load(ME) // the page waits for that read
+    expect((await drafts.open('gaoling')).profile.name).toBe('张桂兰')
+    await startUp
+  })
+
   it('keeps the last of many quick edits', async () => {
     const drafts = useDraftStore()
     await drafts.load(ME)

@@ -87,11 +87,28 @@ export const useDraftStore = defineStore('drafts', () => {
     watchers.delete(itemCode)
   }
 
-  /** Reads the person's drafts from the phone. */
-  async function load(who: string): Promise<void> {
+  /** The person whose drafts are loaded (or being read), and that read. */
+  let loaded: { who: string; done: Promise<void> } | null = null
+
+  /** Reads the person's drafts from the phone, once: asked again for the same person (the page and the app's
+   * start-up both ask), it waits for that read instead of reading again, which would put new objects in place
+   * of the drafts a page already holds (its answers would then no longer be saved), or would let a page open
+   * a fresh draft over a stored one before the read ended. */
+  function load(who: string): Promise<void> {
+    if (loaded?.who === who) return loaded.done
+    const done = read(who)
+    loaded = { who, done }
+    done.catch(() => {
+      if (loaded?.done === done) loaded = null // a failed read is tried again next time
+    })
+    return done
+  }
+
+  async function read(who: string): Promise<void> {
     for (const code of Object.keys(drafts.value)) untrack(code)
     owner.value = who
     const all = await (await db()).getAll('drafts')
+    if (owner.value !== who) return // someone else's drafts were asked for meanwhile: theirs win
     const mine: Record<string, Draft> = {}
     for (const d of all) if (d.owner === who) mine[d.itemCode] = d
     drafts.value = mine

@@ -62,8 +62,23 @@ export const useOutboxStore = defineStore('outbox', () => {
     await (await db()).put('outbox', plain(entry))
   }
 
-  /** Reads the queue from the phone; an entry caught mid-send by a closed app is queued again. */
-  async function load(who: string | null): Promise<void> {
+  /** The person whose queue is loaded (or being read), and that read. */
+  let loaded: { who: string | null; done: Promise<void> } | null = null
+
+  /** Reads the queue from the phone, once per person (asked again, it waits for that read: a second read
+   * would put new objects in place of entries being sent); an entry caught mid-send by a closed app is
+   * queued again. */
+  function load(who: string | null): Promise<void> {
+    if (loaded && loaded.who === who) return loaded.done
+    const done = read(who)
+    loaded = { who, done }
+    done.catch(() => {
+      if (loaded?.done === done) loaded = null // a failed read is tried again next time
+    })
+    return done
+  }
+
+  async function read(who: string | null): Promise<void> {
     owner.value = who
     const database = await db()
     const all: Record<string, OutboxEntry> = {}
@@ -79,6 +94,7 @@ export const useOutboxStore = defineStore('outbox', () => {
       }
       all[entry.key] = entry
     }
+    if (owner.value !== who) return // someone else signed in meanwhile: their read wins
     entries.value = all
   }
 

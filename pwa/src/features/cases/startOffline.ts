@@ -35,6 +35,7 @@ export async function ensureOfflineStores(): Promise<void> {
   const phone = useSessionStore().phone
   const drafts = useDraftStore()
   const outbox = useOutboxStore()
-  if (phone && drafts.owner !== phone) await drafts.load(phone)
-  if (outbox.owner !== phone) await outbox.load(phone)
+  // each waits for a read already under way (the app's start-up) rather than trusting that it has ended
+  if (phone) await drafts.load(phone)
+  await outbox.load(phone)
 }
