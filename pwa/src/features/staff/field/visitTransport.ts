@@ -48,12 +48,10 @@ export async function ensureVisits(): Promise<ReturnType<typeof useVisitStore>> 
   const store = useVisitStore()
   store.configure(visitTransport, buildInput)
   const who = account()
-  if (store.owner !== who) {
-    try {
-      await store.load(who)
-    } catch {
-      // IndexedDB unavailable: records cannot be kept offline on this phone
-    }
+  try {
+    await store.load(who) // waits for a read already under way; reads once per worker
+  } catch {
+    // IndexedDB unavailable: records cannot be kept offline on this phone
   }
   startVisitTriggers(() => void store.flush())
   return store

@@ -68,6 +68,19 @@ describe('home-visit records', () => {
     await freshApp()
   })
 
+  it('keeps the record a page holds when the records are asked for again', async () => {
+    const store = await storeWith(new FakeServer())
+    const held = await store.start(filled()) // the record's page holds it
+    await store.load(OWNER) // the list page, asked again for the same worker
+    held.notes = '已入户'
+    await store.update(held.key)
+    expect(store.records[held.key]).toBe(held)
+
+    await reloadApp()
+    const again = await storeWith(new FakeServer())
+    expect(again.records[held.key].notes).toBe('已入户')
+  })
+
   it('gives each of two photos added at once its own entry', async () => {
     const store = await storeWith(new FakeServer())
     const r = await store.start(filled())

@@ -89,7 +89,22 @@ export const useVisitStore = defineStore('visits', () => {
   }
 
   /** Reads this account's records from the phone; one caught mid-send by a closed app is queued again. */
-  async function load(who: string | null): Promise<void> {
+  /** The worker whose records are loaded (or being read), and that read. */
+  let loaded: { who: string | null; done: Promise<void> } | null = null
+
+  /** Reads the worker's records once: asked again (the list and then a record's page), it waits for that
+   * read; a second read would put new objects in place of the records a page holds. */
+  function load(who: string | null): Promise<void> {
+    if (loaded && loaded.who === who) return loaded.done
+    const done = read(who)
+    loaded = { who, done }
+    done.catch(() => {
+      if (loaded?.done === done) loaded = null // a failed read is tried again next time
+    })
+    return done
+  }
+
+  async function read(who: string | null): Promise<void> {
     owner.value = who
     const database = await db()
     const all: Record<string, VisitRecord> = {}
@@ -104,6 +119,7 @@ export const useVisitStore = defineStore('visits', () => {
       }
       all[r.key] = r
     }
+    if (owner.value !== who) return // another worker signed in meanwhile: their read wins
     records.value = all
   }
 
