@@ -210,18 +210,25 @@ OPEN_STATUSES = ["submitted", "accepted", "investigating", "verifying", "reviewi
                  "province_review", "approved", "paying"]
 
 
+# The clock scan's reads hold the cases they find until its flags are written, and pass over a case an action
+# holds: that action may move it to a stage with a fresh clock, which flags read before its commit would overwrite
+# (the next scan looks at the case again).
+
+
 async def newly_overdue(now: datetime, limit: int) -> list[Case]:
     return await (Case.filter(status__in=OPEN_STATUSES).exclude(clock_flag="overdue")
-                  .filter(Q(due_at__lte=now) | Q(case_due_at__lte=now)).order_by("id").limit(limit))
+                  .filter(Q(due_at__lte=now) | Q(case_due_at__lte=now)).order_by("id").limit(limit)
+                  .select_for_update(skip_locked=True))
 
 
 async def newly_warning(now: datetime, limit: int) -> list[Case]:
     return await (Case.filter(status__in=OPEN_STATUSES, clock_flag="ok", warn_at__lte=now)
-                  .order_by("id").limit(limit))
+                  .order_by("id").limit(limit).select_for_update(skip_locked=True))
 
 
 async def notice_just_ended(now: datetime, limit: int) -> list[Case]:
-    return await Case.filter(notice_ended=False, notice_until__lte=now).order_by("id").limit(limit)
+    return await (Case.filter(notice_ended=False, notice_until__lte=now).order_by("id").limit(limit)
+                  .select_for_update(skip_locked=True))
 
 
 async def set_flags(case_ids: list[int], **values) -> None:

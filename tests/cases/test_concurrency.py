@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime, timedelta
 
 from api.cases import service as cases
@@ -126,3 +127,38 @@ async def test_concurrent_submits_with_different_keys_for_same_item_create_one_c
     only = await Case.get(applicant_id=applicant.applicant_id)
     assert (sorted(map(describe, results), key=str), await Case.all().count()) == (
         sorted([("case", only.id)] + [("error", "open_case_exists")] * (N - 1), key=str), 1)
+
+
+async def test_clock_scan_racing_an_action_does_not_flag_the_case_it_moved_on(db, monkeypatch) -> None:
+    """The scan reads a case overdue while an officer's action on it is under way; the action commits first
+    (the case is in a new stage with a fresh clock): the scan must not then mark it overdue."""
+    from api.cases import repository
+
+    clock.freeze(FRIDAY)
+    case = await make_case("dibao", "submitted")
+    clock.freeze(FRIDAY + timedelta(days=60))  # far past the acceptance limit
+    acted, scan_writing = asyncio.Event(), asyncio.Event()
+    set_flags = repository.set_flags
+
+    async def noted_set_flags(case_ids: list[int], **values) -> None:
+        scan_writing.set()
+        await set_flags(case_ids, **values)
+
+    monkeypatch.setattr(repository, "set_flags", noted_set_flags)
+
+    async def accept() -> None:
+        async with unit_of_work():
+            await cases.act(staff_actor("township_officer"), case.id, "accept", {})
+            acted.set()
+            # the scan writes its flags while the action has not committed yet (on SQLite it cannot start)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(scan_writing.wait(), 1.0)
+
+    async def scan() -> dict[str, int]:
+        await acted.wait()
+        return await cases.scan_clocks()
+
+    await asyncio.gather(accept(), scan())
+
+    stored = await Case.get(id=case.id)
+    assert (stored.status, stored.clock_flag, stored.due_at > clock.now()) == ("investigating", "ok", True)
