@@ -8,8 +8,11 @@ from api.accounts.models import AuthSession, CitizenAccount, OtpCode, StaffAccou
 from api.kit.lookups import fits
 
 
-async def latest_code(phone: str) -> OtpCode | None:
-    return await OtpCode.filter(phone=phone).order_by("-created_at", "-id").first()
+async def latest_code(phone: str, *, for_update: bool = False) -> OtpCode | None:
+    qs = OtpCode.filter(phone=phone).order_by("-created_at", "-id")
+    if for_update:
+        qs = qs.select_for_update()
+    return await qs.first()
 
 
 async def add_code(phone: str, code_hash: str, created_at: datetime, expires_at: datetime) -> OtpCode:

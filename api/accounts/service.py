@@ -82,7 +82,9 @@ async def sign_in_with_code(phone: str, code: str) -> SignInResult:
     if not (len(code) == 6 and code.isdigit()):
         raise ValidationError("请输入6位数字验证码", code="otp_format", field="code")
     now = clock.now()
-    otp = await repository.latest_code(phone)
+    # held until the end: sign-ins with one code run one at a time, so each wrong guess counts and the code
+    # signs in once
+    otp = await repository.latest_code(phone, for_update=True)
     if otp is None or otp.used_at is not None:
         raise _failed(AuthError("请先获取验证码", code="otp_missing"), phone=phone)
     if otp.expires_at <= now:

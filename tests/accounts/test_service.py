@@ -451,3 +451,34 @@ async def test_live_session_reads_what_the_orm_reads_in_one_statement(frozen, sm
     assert with_profile == await _orm_view(citizen.token)
     assert with_profile[3] == saved.id
     assert (await resolve(citizen.token)).applicant_id == saved.id
+
+
+async def test_wrong_codes_sent_at_once_each_count_against_the_code(frozen, sms):
+    """Guesses sent together (a script, not a person) must not share one attempt: after five, even the right
+    code is refused."""
+    import asyncio
+
+    await request_code()
+    code = sms.last_code(PHONE)
+    guesses = [f"{(int(code) + n) % 1_000_000:06d}" for n in range(1, 6)]
+
+    results = await asyncio.gather(*(sign_in_with_code(g) for g in guesses), return_exceptions=True)
+    with pytest.raises(AuthError) as caught:
+        await sign_in_with_code(code)
+
+    otp = await OtpCode.get(phone=PHONE)
+    assert ([type(r).__name__ for r in results], otp.attempts, caught.value.code) == (
+        ["AuthError"] * 5, 5, "otp_locked")
+
+
+async def test_right_code_sent_twice_at_once_opens_one_session(frozen, sms):
+    """A double-tapped 登录: the one-time code signs in once; the other tap is told to get a new code."""
+    import asyncio
+
+    await request_code()
+    code = sms.last_code(PHONE)
+
+    results = await asyncio.gather(sign_in_with_code(code), sign_in_with_code(code), return_exceptions=True)
+
+    outcomes = sorted(r.code if isinstance(r, DomainError) else "signed_in" for r in results)
+    assert (outcomes, await AuthSession.all().count()) == (["otp_missing", "signed_in"], 1)
