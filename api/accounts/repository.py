@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from tortoise import connections
+
 from api.accounts.models import AuthSession, CitizenAccount, OtpCode, StaffAccount
 from api.kit.lookups import fits
 
@@ -13,6 +15,14 @@ async def latest_code(phone: str, *, for_update: bool = False) -> OtpCode | None
     if for_update:
         qs = qs.select_for_update()
     return await qs.first()
+
+
+async def lock_phone(phone: str) -> None:
+    """Holds the phone's code requests until the transaction ends, so they run one at a time (PostgreSQL: a
+    transaction-level advisory lock, there may be no row to lock yet; SQLite runs one transaction at a time)."""
+    conn = connections.get("default")
+    if conn.capabilities.dialect == "postgres":
+        await conn.execute_query("SELECT pg_advisory_xact_lock(1, hashtext($1))", [f"otp:{phone}"])
 
 
 async def add_code(phone: str, code_hash: str, created_at: datetime, expires_at: datetime) -> OtpCode:

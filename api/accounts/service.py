@@ -59,6 +59,8 @@ async def request_code(phone: str) -> int:
     s = _settings()
     phone = normalize_phone(phone)
     now = clock.now()
+    # a second request for the phone (a double tap) waits for the first to commit and then finds its code
+    await repository.lock_phone(phone)
     last = await repository.latest_code(phone)
     if last is not None:
         wait = s.otp_resend_seconds - int((now - last.created_at).total_seconds())

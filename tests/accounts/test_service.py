@@ -482,3 +482,30 @@ async def test_right_code_sent_twice_at_once_opens_one_session(frozen, sms):
 
     outcomes = sorted(r.code if isinstance(r, DomainError) else "signed_in" for r in results)
     assert (outcomes, await AuthSession.all().count()) == (["otp_missing", "signed_in"], 1)
+
+
+async def test_code_requested_twice_at_once_is_sent_once(frozen, sms, monkeypatch):
+    """A double-tapped 获取验证码: one code goes out (a second one would make the first, which may be the one
+    the person types, wrong); the other tap is told to wait."""
+    import asyncio
+    import contextlib
+
+    from api.accounts import repository
+
+    latest_code, readers, both_read = repository.latest_code, [], asyncio.Event()
+
+    async def read_together(phone: str, **options):
+        found = await latest_code(phone, **options)
+        readers.append(phone)
+        if len(readers) == 2:
+            both_read.set()
+        with contextlib.suppress(TimeoutError):  # the two requests read before either writes, if they can
+            await asyncio.wait_for(both_read.wait(), 1.0)
+        return found
+
+    monkeypatch.setattr(repository, "latest_code", read_together)
+
+    results = await asyncio.gather(request_code(), request_code(), return_exceptions=True)
+
+    outcomes = sorted(r.code if isinstance(r, DomainError) else "sent" for r in results)
+    assert (outcomes, len(sms.sent), await OtpCode.filter(phone=PHONE).count()) == (["otp_too_soon", "sent"], 1, 1)
