@@ -37,10 +37,13 @@ async def add_citizen(phone: str, *, last_login_at: datetime | None = None) -> C
     return await CitizenAccount.create(phone=phone, last_login_at=last_login_at)
 
 
-async def staff_by_username(username: str) -> StaffAccount | None:
+async def staff_by_username(username: str, *, for_update: bool = False) -> StaffAccount | None:
     if not fits(username, StaffAccount, "username"):
         return None
-    return await StaffAccount.get_or_none(username=username)
+    qs = StaffAccount.filter(username=username)
+    if for_update:
+        qs = qs.select_for_update()
+    return await qs.first()
 
 
 async def staff_by_id(staff_id: int) -> StaffAccount | None:

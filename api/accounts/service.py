@@ -144,7 +144,8 @@ async def sign_in_staff(username: str, password: str) -> SignInResult:
     if not username or not password:
         raise ValidationError("请输入用户名和密码", code="credentials_empty")
     now = clock.now()
-    staff = await repository.staff_by_username(username)
+    # held until the end: sign-ins to one account run one at a time, so each wrong password counts
+    staff = await repository.staff_by_username(username, for_update=True)
     if staff is None:
         # same answer as a wrong password: do not reveal which usernames exist
         raise _failed(AuthError("用户名或密码不正确", code="bad_credentials"), username=username)

@@ -509,3 +509,32 @@ async def test_code_requested_twice_at_once_is_sent_once(frozen, sms, monkeypatc
 
     outcomes = sorted(r.code if isinstance(r, DomainError) else "sent" for r in results)
     assert (outcomes, len(sms.sent), await OtpCode.filter(phone=PHONE).count()) == (["otp_too_soon", "sent"], 1, 1)
+
+
+async def test_wrong_passwords_sent_at_once_each_count_towards_the_lock(frozen, monkeypatch):
+    """Five guesses sent together (a script) lock the account as five in a row do; the right password is then
+    refused too."""
+    import asyncio
+    import contextlib
+
+    from api.accounts import repository
+
+    _, username = await make_staff("township_officer")
+    staff_by_username, readers, all_read = repository.staff_by_username, [], asyncio.Event()
+
+    async def read_together(name: str, **options):
+        found = await staff_by_username(name, **options)
+        readers.append(name)
+        if len(readers) == 5:
+            all_read.set()
+        with contextlib.suppress(TimeoutError):  # the guesses read the account before any writes, if they can
+            await asyncio.wait_for(all_read.wait(), 0.5)
+        return found
+
+    monkeypatch.setattr(repository, "staff_by_username", read_together)
+    results = await asyncio.gather(*(sign_in_staff(username, f"Wrong000{n}x") for n in range(5)),
+                                   return_exceptions=True)
+    with pytest.raises(AuthError) as caught:
+        await sign_in_staff(username)
+
+    assert ([type(r).__name__ for r in results], caught.value.code) == (["AuthError"] * 5, "account_locked")
