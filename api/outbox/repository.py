@@ -61,6 +61,14 @@ async def save(message: OutboxMessage, fields: list[str]) -> None:
     await message.save(update_fields=fields)
 
 
+async def save_claimed(message: OutboxMessage, fields: list[str]) -> bool:
+    """Writes the outcome of a delivery unless the message was claimed again meanwhile (its lease ran out: each
+    claim counts an attempt) or put back by hand; False when it was, and nothing is written."""
+    updated = await OutboxMessage.filter(id=message.id, status="sending", attempts=message.attempts).update(
+        **{name: getattr(message, name) for name in fields})
+    return bool(updated)
+
+
 async def dead(limit: int) -> list[OutboxMessage]:
     return await OutboxMessage.filter(status="dead").order_by("-id").limit(limit)
 

@@ -101,8 +101,13 @@ async def _deliver(message: OutboxMessage, policy: RetryPolicy) -> None:
         message.next_attempt_at = now + timedelta(seconds=policy.delay(message.attempts))
     message.claimed_by = message.claimed_until = None
     # one UPDATE (autocommit): no transaction of its own needed
-    await repository.save(message, ["status", "done_at", "last_error", "next_attempt_at", "claimed_by",
-                                    "claimed_until"])
+    if not await repository.save_claimed(message, ["status", "done_at", "last_error", "next_attempt_at",
+                                                   "claimed_by", "claimed_until"]):
+        # the lease ran out while this attempt was under way: the message is another claim's now, whose
+        # outcome counts (this one's would undo a delivery, or report a failure the later attempt mended)
+        log.warning("outbox %s attempt %s ended after its lease; outcome not recorded", message.key,
+                    message.attempts)
+        return
     if error is not None:
         await _on_failure(message, error)
 

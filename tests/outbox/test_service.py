@@ -153,3 +153,34 @@ async def test_one_failing_message_of_a_concurrent_batch_leaves_the_others_deliv
     statuses = {m.key: m.status for m in await OutboxMessage.filter(key__in=["m1", "m2", "m3"])}
     assert statuses == {"m1": "done", "m2": "pending", "m3": "done"}
     assert sorted(delivered) == ["m1", "m3"]
+
+
+async def test_a_worker_whose_lease_ran_out_does_not_undo_the_delivery_of_the_one_that_claimed_again(db):
+    """The first worker is still sending when its lease runs out; a second one claims the message and delivers
+    it; the first one's late failure must not put the delivered message back in the queue (to be sent again)
+    nor report it failed."""
+    started, release, calls, failures = asyncio.Event(), asyncio.Event(), [], []
+
+    async def slow_then_fine(message: OutboxMessage) -> None:
+        calls.append(message.attempts)
+        if len(calls) == 1:
+            started.set()
+            await release.wait()
+            raise TimeoutError("province did not answer")
+
+    async def note(message: OutboxMessage, error: str) -> None:
+        failures.append(error)
+
+    outbox.register("test.slow", slow_then_fine)
+    outbox.on_failure("test.slow", note)
+    clock.freeze(clock.now())
+    await _enqueue("test.slow", "k-lease")
+    first = asyncio.create_task(outbox.dispatch_once("w1", POLICY))
+    await started.wait()
+    clock.freeze(clock.now() + timedelta(seconds=31))  # past the first claim's lease
+    assert await outbox.dispatch_once("w2", POLICY) == 1
+    release.set()
+    await first
+
+    message = await OutboxMessage.get(key="k-lease")
+    assert (calls, message.status, message.attempts, failures) == ([1, 2], "done", 2, [])
