@@ -17,6 +17,13 @@ async def by_id_hash(id_hash: str) -> Applicant | None:
     return await Applicant.get_or_none(id_number_hash=id_hash)
 
 
+async def lock_account(citizen_id: int) -> None:
+    """Holds the citizen's account row until the transaction ends, so their profile saves run one at a time."""
+    from api.accounts.models import CitizenAccount
+
+    await CitizenAccount.filter(id=citizen_id).select_for_update().first()
+
+
 async def by_account(citizen_id: int) -> Applicant | None:
     return await Applicant.get_or_none(account_id=citizen_id)
 

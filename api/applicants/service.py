@@ -136,6 +136,8 @@ async def save_own_profile(actor: Actor, data: ProfileInput) -> Applicant:
         raise NotAllowedError("请先用手机号登录", code="applicant_only")
     data.phone = actor.phone
     values = await _clean_profile(data)
+    # a second save (a double tap) waits for the first to commit and then updates the profile it made
+    await repository.lock_account(actor.citizen_id)
     own = await repository.by_account(actor.citizen_id)
     same_person = await repository.by_id_hash(values["id_number_hash"])
     if own is None:

@@ -209,3 +209,37 @@ async def test_village_worker_cannot_register_in_another_village(db, region):
     assert caught.value.code == "outside_region"
     assert await Applicant.all().count() == 0
 
+
+
+async def test_own_profile_saved_twice_at_once_is_saved_once_without_an_error(db, sms, monkeypatch):
+    """A double-tapped 保存 on a first profile: both taps succeed, with one profile (the second used to be
+    refused as a conflict, 数据已被他人修改或重复提交)."""
+    import asyncio
+    import contextlib
+
+    from api.applicants import repository
+
+    result = await sign_in_with_phone(sms, PHONE)
+    async with unit_of_work():
+        actor = await accounts.resolve_session(result.token)
+    by_account, readers, both_read = repository.by_account, [], asyncio.Event()
+
+    async def read_together(citizen_id: int):
+        found = await by_account(citizen_id)
+        readers.append(citizen_id)
+        if len(readers) == 2:
+            both_read.set()
+        with contextlib.suppress(TimeoutError):  # both taps read before either writes, if they can
+            await asyncio.wait_for(both_read.wait(), 1.0)
+        return found
+
+    monkeypatch.setattr(repository, "by_account", read_together)
+
+    async def save() -> Applicant:
+        async with unit_of_work():
+            return await applicants.save_own_profile(actor, profile(MAN))
+
+    results = await asyncio.gather(save(), save(), return_exceptions=True)
+
+    assert ([type(r).__name__ for r in results], await Applicant.filter(account_id=actor.citizen_id).count()) == (
+        ["Applicant", "Applicant"], 1)
