@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 import uuid
 from datetime import date
 from decimal import Decimal
@@ -210,3 +211,37 @@ async def test_finance_builds_a_batch_downloads_its_xlsx_and_marks_lines(page: P
     await expect(line).to_have_attribute("data-status", "paid")
     events = server.gql("query($id: ID!) { case(id: $id) { events { action } } }", {"id": case["id"]}, token)["case"]["events"]
     assert [e["action"] for e in events].count("pay_record") == 2
+
+
+async def test_a_second_tap_on_reset_while_the_reset_is_on_its_way_resets_once_and_the_shown_password_works(page: Page, server: Server):
+    # an account of its own (a third village of 翠屏), so no other test's password changes
+    village = [r["code"] for r in server.gql("query($p: String) { regions(parentCode: $p) { code } }",
+                                             {"p": CUIPING})["regions"] if r["code"] != XINQIAO][2]
+    created = server.gql("mutation($v:[String!]!){ staffCreateVillageWorkers(villageCodes:$v){ __typename "
+                         "... on StaffCreateSuccess { credentials { account { username } } } ... on Error { code message } } }",
+                         {"v": [village]}, token=server.staff_token("admin"))["staffCreateVillageWorkers"]
+    assert created["__typename"] == "StaffCreateSuccess", created
+    username = created["credentials"][0]["account"]["username"]
+
+    resets: list[str] = []
+
+    async def slow_reset(route):
+        if "staffPasswordReset" in (route.request.post_data or ""):
+            resets.append(route.request.post_data or "")
+            await asyncio.sleep(1.5)
+        await route.continue_()
+
+    await staff_session(page, server, "admin", "admin")
+    await page.route("**/graphql", slow_reset)
+    await page.goto("/staff/admin")
+    button = page.get_by_test_id("account-list").locator(f'[data-username="{username}"]').get_by_test_id("reset-password")
+    await button.click()
+    await button.click()
+    await expect(button).to_have_class(re.compile("van-button--loading"))
+    await screenshot(page, "field-admin-reset-busy", "standard")
+    sheet = page.get_by_test_id("credentials")
+    await expect(sheet.locator("tbody tr")).to_have_count(1, timeout=30_000)
+    await expect(button).not_to_have_class(re.compile("van-button--loading"))
+    assert len(resets) == 1
+    password = (await sheet.get_by_test_id("initial-password").inner_text()).strip()
+    assert server.gql(SIGN_IN, {"u": username, "p": password})["authStaffSignIn"]["__typename"] == "SignInSuccess"
