@@ -44,6 +44,11 @@ async def by_case(case_id: int) -> ProvinceSync | None:
     return await _with_case_number(ProvinceSync.filter(case_id=case_id)).first()
 
 
+async def by_case_for_update(case_id: int) -> ProvinceSync | None:
+    """The case's sync, locked until the transaction ends (without the case number: a lock does not join)."""
+    return await ProvinceSync.filter(case_id=case_id).select_for_update().first()
+
+
 async def by_cases(case_ids: list[int]) -> list[ProvinceSync]:
     return await _with_case_number(ProvinceSync.filter(case_id__in=case_ids))
 

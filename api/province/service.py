@@ -167,7 +167,9 @@ async def retry(actor: Actor, case_id: int) -> ProvinceSync:
     """Sends a dead sync again (supervisor)."""
     if actor.role != "supervisor":
         raise NotAllowedError("只有督查股可以重新推送", code="role_not_allowed")
-    sync = await repository.by_case(case_id)
+    # locked: a second tap waits, then finds the sync no longer dead (it would otherwise set a sync the worker
+    # had just sent back to pending)
+    sync = await repository.by_case_for_update(case_id)
     if sync is None:
         raise NotFoundError("该申请没有省级同步记录", code="sync_not_found")
     if sync.state != "dead":
@@ -175,7 +177,7 @@ async def retry(actor: Actor, case_id: int) -> ProvinceSync:
     await outbox.retry(sync.request_id)
     sync.state, sync.attempts, sync.last_error = "pending", 0, None
     await repository.save(sync, ["state", "attempts", "last_error"])
-    return sync
+    return await repository.by_case(case_id)  # read again with its case number, as every sync the API shows
 
 
 async def listing(actor: Actor, *, states: list[str] | None, first: int, offset: int) -> list[ProvinceSync]:

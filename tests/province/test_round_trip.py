@@ -172,3 +172,27 @@ async def test_asking_for_the_push_again_keeps_one_sync_and_one_message(db, roun
     assert await round_trip.dispatch() == 1
     await round_trip.until(lambda: _status_is(case.id, "approved"))
     assert (await round_trip.stats())["applications_received"] == 1
+
+
+async def test_a_double_tapped_retry_sends_the_push_again_once(db, round_trip):
+    import asyncio
+
+    from api.kit.errors import DomainError
+
+    case = await accepted_gaoling_case()
+    sync = await reload_sync(case.id)
+    await OutboxMessage.filter(key=sync.request_id).update(status="dead")
+    await sync.__class__.filter(id=sync.id).update(state="dead")
+    supervisor = staff_actor("supervisor")
+
+    async def retry():
+        try:
+            await in_tx(lambda: province.retry(supervisor, case.id))
+            return "retried"
+        except DomainError as e:
+            return e.code
+
+    # two taps at once: one puts the push back in the queue, the other is told it is no longer dead (without
+    # the lock both read "dead", and the later one's write could set a sync the worker had sent back to pending)
+    assert sorted(await asyncio.gather(retry(), retry())) == ["retried", "sync_not_dead"]
+    assert (await reload_sync(case.id)).state == "pending"
