@@ -71,3 +71,22 @@ function cloneDeep<T>(value: T): T {
   }
   return out as T
 }
+
+/**
+ * Wraps a store's read of one person's records from the phone so that it runs once per person: asked again
+ * for the same person (a page and the app's start-up both ask), it waits for that read instead of reading
+ * again, which would put new objects in place of the ones a page already holds. A failed read is tried again
+ * next time.
+ */
+export function oncePerPerson<W>(read: (who: W) => Promise<void>): (who: W) => Promise<void> {
+  let loaded: { who: W; done: Promise<void> } | null = null
+  return (who) => {
+    if (loaded && loaded.who === who) return loaded.done
+    const done = read(who)
+    loaded = { who, done }
+    done.catch(() => {
+      if (loaded?.done === done) loaded = null
+    })
+    return done
+  }
+}

@@ -2,7 +2,7 @@
 // included, so closing the app, a reload or a flat battery loses nothing.
 import { defineStore } from 'pinia'
 import { ref, watch, type WatchStopHandle } from 'vue'
-import { db, plain } from '@/modules/db'
+import { db, oncePerPerson, plain } from '@/modules/db'
 import { emptyProfile, newKey, type Draft, type DraftFile, type MemberDraft, type ProfileDraft } from './types'
 
 export interface DraftSeed {
@@ -87,22 +87,10 @@ export const useDraftStore = defineStore('drafts', () => {
     watchers.delete(itemCode)
   }
 
-  /** The person whose drafts are loaded (or being read), and that read. */
-  let loaded: { who: string; done: Promise<void> } | null = null
-
-  /** Reads the person's drafts from the phone, once: asked again for the same person (the page and the app's
-   * start-up both ask), it waits for that read instead of reading again, which would put new objects in place
-   * of the drafts a page already holds (its answers would then no longer be saved), or would let a page open
-   * a fresh draft over a stored one before the read ended. */
-  function load(who: string): Promise<void> {
-    if (loaded?.who === who) return loaded.done
-    const done = read(who)
-    loaded = { who, done }
-    done.catch(() => {
-      if (loaded?.done === done) loaded = null // a failed read is tried again next time
-    })
-    return done
-  }
+  /** Reads the person's drafts from the phone, once per person (a page holding a draft keeps saving its
+   * answers; a page asking while the read is under way waits for it rather than opening a fresh draft over a
+   * stored one). */
+  const load = oncePerPerson(read)
 
   async function read(who: string): Promise<void> {
     for (const code of Object.keys(drafts.value)) untrack(code)

@@ -3,7 +3,7 @@
 // idempotency (one case per submission key) makes retries safe.
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
-import { db, plain } from '@/modules/db'
+import { db, oncePerPerson, plain } from '@/modules/db'
 import { DomainError, NetworkError } from '@/modules/graphql'
 import { useDraftStore } from './drafts'
 import type { Draft, DraftFile, MemberDraft, OutboxEntry, OutboxError, ProfileDraft } from './types'
@@ -62,21 +62,9 @@ export const useOutboxStore = defineStore('outbox', () => {
     await (await db()).put('outbox', plain(entry))
   }
 
-  /** The person whose queue is loaded (or being read), and that read. */
-  let loaded: { who: string | null; done: Promise<void> } | null = null
-
-  /** Reads the queue from the phone, once per person (asked again, it waits for that read: a second read
-   * would put new objects in place of entries being sent); an entry caught mid-send by a closed app is
-   * queued again. */
-  function load(who: string | null): Promise<void> {
-    if (loaded && loaded.who === who) return loaded.done
-    const done = read(who)
-    loaded = { who, done }
-    done.catch(() => {
-      if (loaded?.done === done) loaded = null // a failed read is tried again next time
-    })
-    return done
-  }
+  /** Reads the queue from the phone, once per person (a second read would put new objects in place of
+   * entries being sent); an entry caught mid-send by a closed app is queued again. */
+  const load = oncePerPerson(read)
 
   async function read(who: string | null): Promise<void> {
     owner.value = who

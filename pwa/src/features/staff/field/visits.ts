@@ -5,7 +5,7 @@
 // `files` store; the triggers are the outbox's (`startOutboxTriggers`).
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
-import { db, plain } from '@/modules/db'
+import { db, oncePerPerson, plain } from '@/modules/db'
 import { DomainError, NetworkError } from '@/modules/graphql'
 import { newKey } from '@/features/cases/types'
 import { startOutboxTriggers } from '@/features/cases/outbox'
@@ -88,21 +88,9 @@ export const useVisitStore = defineStore('visits', () => {
     await (await db()).put('visits', plain(record))
   }
 
-  /** Reads this account's records from the phone; one caught mid-send by a closed app is queued again. */
-  /** The worker whose records are loaded (or being read), and that read. */
-  let loaded: { who: string | null; done: Promise<void> } | null = null
-
-  /** Reads the worker's records once: asked again (the list and then a record's page), it waits for that
-   * read; a second read would put new objects in place of the records a page holds. */
-  function load(who: string | null): Promise<void> {
-    if (loaded && loaded.who === who) return loaded.done
-    const done = read(who)
-    loaded = { who, done }
-    done.catch(() => {
-      if (loaded?.done === done) loaded = null // a failed read is tried again next time
-    })
-    return done
-  }
+  /** Reads this account's records from the phone, once per worker (the list and then a record's page both
+   * ask); one caught mid-send by a closed app is queued again. */
+  const load = oncePerPerson(read)
 
   async function read(who: string | null): Promise<void> {
     owner.value = who
