@@ -21,10 +21,26 @@ Province endpoints (paths relative to PROVINCE_URL):
     GET  /api/v1/allowance/applications/{request_id}   reconcile: current status (body: Status)
          → 200 Status, or 404 {"error": {"code": "unknown_request"}}
 
-District endpoint (the province calls it back):
+    POST /api/v1/allowance/applications/batch  push 1 to 100 applications at once (body: ApplicationBatch)
+         → 200 {"results": [PushResult, ...]}, one per application, in the order sent, where a PushResult is
+         either what the single push answers ({"reference", "request_id", "status"}) or
+         {"request_id", "error": {"code", "message"}} for an application refused as the single push would
+         refuse it alone (400/409/422: invalid, or a request id already used for another case); the others still
+         count. Each application is the same as if pushed alone (idempotent on its request id). The request as a
+         whole is refused like a single push (401 bad signature, 400/422 bad shape, more than 100 applications,
+         or a request id twice in one batch; 503/time-outs while the province is down or failing).
+
+District endpoints (the province calls them back):
 
     POST /province/callback                    body: Decision → 200 {"ok": true}
          Idempotent: a decision already recorded (same request_id) answers 200 and changes nothing.
+    POST /province/callbacks                   body: DecisionBatch (1 to 100 decisions)
+         → 200 {"results": [{"request_id", "ok": true, "changed": bool} | {"request_id", "error": {"code",
+         "message"}}, ...]}, one per decision, in the order sent. A decision with an error is not acknowledged
+         (as a refused single callback: the province sends it again later); the others are. The request as a
+         whole is refused (401/400) like a single callback.
+         The province sends decisions this way only for applications that named a `batch_callback_url`, and
+         batches only decisions naming the same one; it may still use the single `callback_url` for any of them.
 """
 
 from __future__ import annotations
@@ -38,7 +54,10 @@ from dataclasses import dataclass
 from typing import Any
 
 APPLICATIONS_PATH = "/api/v1/allowance/applications"
+APPLICATIONS_BATCH_PATH = "/api/v1/allowance/applications/batch"
 CALLBACK_PATH = "/province/callback"
+CALLBACKS_PATH = "/province/callbacks"
+MAX_BATCH = 100
 MAX_SKEW_SECONDS = 300
 NONCE_RE = re.compile(r"^[A-Za-z0-9_\-]{16,64}$")
 
@@ -49,6 +68,9 @@ NONCE_RE = re.compile(r"^[A-Za-z0-9_\-]{16,64}$")
 # Status      = {"reference", "request_id", "status": "pending"|"approved"|"rejected", "reason",
 #                "monthly_amount": "100.00" | null, "first_month": "YYYY-MM" | null, "decided_at" | null}
 # Decision    = Status with "status" in ("approved", "rejected") plus "callback_id" (unique per send)
+# Application may also carry "batch_callback_url" (optional): where batched decisions may go (see above).
+# ApplicationBatch = {"applications": [Application, ...]}   (1 to MAX_BATCH, request ids distinct)
+# DecisionBatch    = {"decisions": [Decision, ...]}         (1 to MAX_BATCH)
 
 
 def body_digest(body: bytes) -> str:
