@@ -13,7 +13,7 @@ from api.province import service as province
 from api.settings import Settings
 
 log = logging.getLogger("dachuan.workers")
-OUTBOX_BATCH = 20  # messages claimed at once by one worker
+OUTBOX_BATCH = 50  # messages claimed at once by one worker (a batch topic sends them in one request)
 
 
 def worker_name() -> str:

@@ -14,6 +14,7 @@ from tortoise.queryset import QuerySet
 
 from api.applicants.models import Applicant
 from api.cases.models import Case, CaseEvent
+from api.kit import db
 
 M = TypeVar("M", bound=Model)
 _row_classes: dict[tuple, type] = {}
@@ -164,6 +165,22 @@ async def add(**values) -> Case:
 
 async def add_event(**values) -> CaseEvent:
     return await CaseEvent.create(**values)
+
+
+async def add_events(events: list[CaseEvent]) -> None:
+    """Adds several events in one statement (their ids are not read back: nothing that follows needs them)."""
+    await CaseEvent.bulk_create(events)
+
+
+async def by_ids_for_update(case_ids: list[int]) -> list[Case]:
+    """The cases, each locked until the transaction ends, taken in id order (so that two batches touching the
+    same cases wait for each other instead of deadlocking)."""
+    return await Case.filter(id__in=case_ids).select_for_update().order_by("id")
+
+
+async def save_many(cases: list[Case], fields: tuple[str, ...]) -> None:
+    """Writes these fields of several cases back in one round trip; a case listed twice is written twice."""
+    await db.save_many(cases, fields)
 
 
 async def events_of(case_id: int, *, public_only: bool, after_seq: int = 0) -> list[CaseEvent]:

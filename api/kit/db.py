@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from typing import Any
 
-from tortoise import Tortoise
+from tortoise import Tortoise, connections
 from tortoise.transactions import in_transaction
 
 MODEL_MODULES = [
@@ -143,3 +143,20 @@ class UnitOfWork:
 def unit_of_work() -> UnitOfWork:
     """Opens one transaction; use as `async with unit_of_work():`."""
     return UnitOfWork()
+
+
+async def save_many(objects: list, fields: tuple[str, ...]) -> None:
+    """Writes these fields of several rows of one model back in one round trip: one UPDATE by primary key per
+    row, sent as one batch (`executemany`), each value converted by its field as a save converts it. A row
+    listed twice is written twice, in order. Runs in the current transaction, if any."""
+    if not objects:
+        return
+    meta = objects[0]._meta
+    fields_map, columns, pk = meta.fields_map, meta.fields_db_projection, meta.db_pk_column
+    conn = connections.get("default")
+    postgres = conn.capabilities.dialect == "postgres"
+    marks = [f"${i}" if postgres else "?" for i in range(1, len(fields) + 2)]
+    sets = ", ".join(f'"{columns[name]}" = {mark}' for name, mark in zip(fields, marks, strict=False))
+    sql = f'UPDATE "{meta.db_table}" SET {sets} WHERE "{pk}" = {marks[-1]}'
+    rows = [[fields_map[name].to_db_value(getattr(obj, name), obj) for name in fields] + [obj.pk] for obj in objects]
+    await conn.execute_many(sql, rows)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from tortoise import connections
+from tortoise.expressions import Q
 
 from api.outbox.models import OutboxMessage
 
@@ -67,6 +68,17 @@ async def save_claimed(message: OutboxMessage, fields: list[str]) -> bool:
     updated = await OutboxMessage.filter(id=message.id, status="sending", attempts=message.attempts).update(
         **{name: getattr(message, name) for name in fields})
     return bool(updated)
+
+
+async def mark_done(messages: list[OutboxMessage], at: datetime) -> int:
+    """Records several deliveries in one UPDATE, each only while its claim holds (as `save_claimed`); returns how
+    many were recorded."""
+    by_attempts: dict[int, list[int]] = {}
+    for m in messages:
+        by_attempts.setdefault(m.attempts, []).append(m.id)
+    claims = Q(*(Q(id__in=ids, attempts=attempts) for attempts, ids in by_attempts.items()), join_type=Q.OR)
+    return await OutboxMessage.filter(claims, status="sending").update(
+        status="done", done_at=at, last_error=None, claimed_by=None, claimed_until=None)
 
 
 async def dead(limit: int) -> list[OutboxMessage]:

@@ -18,7 +18,11 @@ from api.outbox.models import OutboxMessage
 log = logging.getLogger("dachuan.outbox")
 WAKE_CHANNEL = "outbox:wake"
 Handler = Callable[[OutboxMessage], Awaitable[None]]
+# A handler for several messages of a topic at once: answers each message's outcome by its id, None when it was
+# delivered (a message it does not name counts as delivered); raising fails every message of the call.
+BatchHandler = Callable[[list[OutboxMessage]], Awaitable[dict[int, BaseException | None]]]
 _handlers: dict[str, Handler] = {}
+_batch_handlers: dict[str, BatchHandler] = {}
 
 
 class PermanentFailure(Exception):
@@ -40,6 +44,13 @@ class RetryPolicy:
 def register(topic: str, handler: Handler) -> None:
     """Names the function that delivers messages of a topic."""
     _handlers[topic] = handler
+    _batch_handlers.pop(topic, None)
+
+
+def register_batch(topic: str, handler: BatchHandler) -> None:
+    """Names the function that delivers the claimed messages of a topic together (one call per claim)."""
+    _batch_handlers[topic] = handler
+    _handlers.pop(topic, None)
 
 
 async def enqueue(topic: str, key: str, payload: dict) -> None:
@@ -59,6 +70,17 @@ async def dispatch_once(worker: str, policy: RetryPolicy, *, batch: int = 20, co
     now = clock.now()
     # one statement claims the rows (autocommit): they are this worker's once it returns
     claimed = await repository.claim(worker, now + timedelta(seconds=policy.lease_seconds), now, batch)
+    together: dict[str, list[OutboxMessage]] = {}
+    for message in claimed:
+        if message.topic in _batch_handlers:
+            together.setdefault(message.topic, []).append(message)
+    if together:
+        single = [m for m in claimed if m.topic not in together]
+        for topic, messages in together.items():
+            await _deliver_together(_batch_handlers[topic], messages, policy)
+        for message in single:
+            await _deliver(message, policy)
+        return len(claimed)
     if len(claimed) <= 1 or concurrency <= 1:
         for message in claimed:
             await _deliver(message, policy)
@@ -79,18 +101,45 @@ async def dispatch_once(worker: str, policy: RetryPolicy, *, batch: int = 20, co
 
 async def _deliver(message: OutboxMessage, policy: RetryPolicy) -> None:
     handler = _handlers.get(message.topic)
-    error: str | None = None
-    permanent = False
+    failure: BaseException | None = None
     if handler is None:
-        error, permanent = f"no handler for topic {message.topic}", True
+        failure = PermanentFailure(f"no handler for topic {message.topic}")
     else:
         try:
             await handler(message)
-        except PermanentFailure as e:
-            error, permanent = str(e) or type(e).__name__, True
         except Exception as e:  # delivery failures are data here: recorded, retried, dead-lettered
-            error = f"{type(e).__name__}: {e}"[:2000]
-            log.warning("outbox %s attempt %s failed: %s", message.key, message.attempts, error)
+            failure = e
+    await _record(message, failure, policy)
+
+
+async def _deliver_together(handler: BatchHandler, messages: list[OutboxMessage], policy: RetryPolicy) -> None:
+    try:
+        outcomes = await handler(messages)
+    except Exception as e:  # the whole call failed (the receiver did not answer): each message is retried
+        outcomes = {m.id: e for m in messages}
+    delivered = [m for m in messages if outcomes.get(m.id) is None]
+    if delivered:
+        now = clock.now()
+        # one UPDATE for all of them (autocommit), each still only while its claim holds
+        recorded = await repository.mark_done(delivered, now)
+        if recorded < len(delivered):
+            log.warning("outbox: %d of %d delivered messages ended after their lease; outcome not recorded",
+                        len(delivered) - recorded, len(delivered))
+    for m in messages:
+        failure = outcomes.get(m.id)
+        if failure is not None:
+            await _record(m, failure, policy)
+
+
+async def _record(message: OutboxMessage, failure: BaseException | None, policy: RetryPolicy) -> None:
+    """Writes the outcome of one attempt: done, retried after a back-off, or dead."""
+    error: str | None = None
+    permanent = isinstance(failure, PermanentFailure)
+    if permanent:
+        error = str(failure) or type(failure).__name__
+    elif failure is not None:
+        error = f"{type(failure).__name__}: {failure}"[:2000]
+        log.warning("outbox %s attempt %s failed: %s", message.key, message.attempts, error)
     now = clock.now()
     if error is None:
         message.status, message.done_at, message.last_error = "done", now, None

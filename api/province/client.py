@@ -48,6 +48,19 @@ class ProvinceClient:
         _raise_for(r)
         raise AssertionError("unreachable")
 
+    async def push_batch(self, applications: list[dict]) -> list[dict]:
+        """Sends several applications in one request; returns one result per application, in order: the
+        province's answer, or {"request_id", "error": {...}} for one it refused."""
+        r = await self._request("POST", contract.APPLICATIONS_BATCH_PATH, {"applications": applications})
+        if r.status_code == 200:
+            results = r.json().get("results")
+            if not isinstance(results, list) or len(results) != len(applications):
+                raise ProvinceUnavailable(f"province answered {len(applications)} applications with "
+                                          f"{len(results) if isinstance(results, list) else 'no'} results")
+            return results
+        _raise_for(r)
+        raise AssertionError("unreachable")
+
     async def status(self, request_id: str) -> dict | None:
         """Returns the province's view of a request, or None when it has never heard of it."""
         r = await self._request("GET", f"{contract.APPLICATIONS_PATH}/{request_id}", None)

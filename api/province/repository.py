@@ -8,6 +8,7 @@ from tortoise.expressions import F, Q
 from tortoise.queryset import QuerySet
 
 from api.cases.models import Case
+from api.kit import db
 from api.province.models import ProvinceSync, SeenNonce
 
 
@@ -23,16 +24,19 @@ async def by_request_id(request_id: str, *, for_update: bool = False) -> Provinc
     return await qs.first()
 
 
-async def mark_sent(request_id: str, reference: str, at: datetime) -> int:
-    """Records a push the province answered, unless the sync is already sent or decided (one statement; it
-    holds the row until the transaction ends, as a read for update would)."""
-    return await ProvinceSync.filter(request_id=request_id, state__in=["pending", "failing", "dead"]).update(
-        state="sent", reference=reference, pushed_at=at, last_error=None)
+async def cases_with_applicants(case_ids: list[int]) -> list[Case]:
+    """Returns the cases with their applicants (one query), for a push."""
+    return await Case.filter(id__in=case_ids).select_related("applicant")
 
 
-async def case_with_applicant(case_id: int) -> Case | None:
-    """Returns the case with its applicant (one query), for the push."""
-    return await Case.filter(id=case_id).select_related("applicant").first()
+async def by_request_ids_for_update(request_ids: list[str]) -> list[ProvinceSync]:
+    """The syncs, each locked until the transaction ends, taken in id order (two batches wait for each other
+    instead of deadlocking; a sync is always locked before its case)."""
+    return await ProvinceSync.filter(request_id__in=request_ids).select_for_update().order_by("id")
+
+
+async def save_many(syncs: list[ProvinceSync], fields: tuple[str, ...]) -> None:
+    await db.save_many(syncs, fields)
 
 
 def _with_case_number(qs: QuerySet[ProvinceSync]) -> QuerySet[ProvinceSync]:

@@ -29,10 +29,20 @@ def _refuse(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
+async def _remember(nonce: str) -> None:
+    """Records the request's nonce in the current transaction (IntegrityError when it was seen before), and now
+    and then forgets the ones too old to be replayed."""
+    global _last_prune
+    now = clock.now()
+    await repository.remember_nonce(nonce, now)
+    if time.monotonic() - _last_prune > NONCE_PRUNE_SECONDS:
+        _last_prune = time.monotonic()
+        await repository.forget_nonces_before(now - timedelta(seconds=2 * contract.MAX_SKEW_SECONDS))
+
+
 @router.post(contract.CALLBACK_PATH)
 async def callback(request: Request) -> JSONResponse:
     """Records a provincial decision; a forged, stale, replayed or unknown callback changes nothing."""
-    global _last_prune
     body = await request.body()
     checked = contract.check(request.headers, "POST", request.url.path, body, get_settings().province_callback_keys)
     if isinstance(checked, contract.SignatureProblem):
@@ -47,11 +57,7 @@ async def callback(request: Request) -> JSONResponse:
         return _refuse(400, "bad_body", "body is not a JSON object")
     try:
         async with unit_of_work():
-            now = clock.now()
-            await repository.remember_nonce(nonce, now)
-            if time.monotonic() - _last_prune > NONCE_PRUNE_SECONDS:
-                _last_prune = time.monotonic()
-                await repository.forget_nonces_before(now - timedelta(seconds=2 * contract.MAX_SKEW_SECONDS))
+            await _remember(nonce)
             changed = await service.record_decision(decision)
     except IntegrityError:
         log.warning("refused replayed provincial callback (nonce %s)", nonce)
@@ -60,3 +66,37 @@ async def callback(request: Request) -> JSONResponse:
         log.warning("refused provincial callback for %s: %s", decision.get("request_id"), e.code)
         return _refuse(404 if e.code == "unknown_request" else 409, e.code, e.message)
     return JSONResponse({"ok": True, "changed": changed})
+
+
+@router.post(contract.CALLBACKS_PATH)
+async def callbacks(request: Request) -> JSONResponse:
+    """Records several provincial decisions sent together; each is answered apart (see the contract), and a
+    forged, stale or replayed request changes nothing."""
+    body = await request.body()
+    checked = contract.check(request.headers, "POST", request.url.path, body, get_settings().province_callback_keys)
+    if isinstance(checked, contract.SignatureProblem):
+        log.warning("refused provincial callbacks: %s", checked.code)
+        return _refuse(401, checked.code, checked.message)
+    _, nonce = checked
+    try:
+        decisions = json.loads(body).get("decisions")
+    except (ValueError, AttributeError):
+        decisions = None
+    if not isinstance(decisions, list) or not 1 <= len(decisions) <= contract.MAX_BATCH:
+        return _refuse(400, "bad_body", f"body is not {{\"decisions\": [1 to {contract.MAX_BATCH} decisions]}}")
+    try:
+        async with unit_of_work():
+            await _remember(nonce)
+            outcomes = await service.record_decisions(decisions)
+    except IntegrityError:
+        log.warning("refused replayed provincial callbacks (nonce %s)", nonce)
+        return _refuse(401, "replayed_nonce", "nonce already used")
+    results = []
+    for decision, outcome in zip(decisions, outcomes, strict=True):
+        request_id = str(decision.get("request_id") or "") if isinstance(decision, dict) else ""
+        if isinstance(outcome, DomainError):
+            log.warning("refused provincial decision for %s: %s", request_id, outcome.code)
+            results.append({"request_id": request_id, "error": {"code": outcome.code, "message": outcome.message}})
+        else:
+            results.append({"request_id": request_id, "ok": True, "changed": outcome})
+    return JSONResponse({"results": results})

@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING
 from api.kit import clock
 from api.kit.actors import PROVINCE, SYSTEM, Actor
 from api.kit.db import unit_of_work
-from api.kit.errors import ConflictError, NotAllowedError, NotFoundError, ValidationError, echo_all
+from api.kit.errors import ConflictError, DomainError, NotAllowedError, NotFoundError, ValidationError, echo_all
 from api.outbox import service as outbox
 from api.outbox.models import OutboxMessage
-from api.province import repository
+from api.outbox.service import PermanentFailure
+from api.province import contract, repository
 from api.province.client import ProvinceClient
 from api.province.models import ProvinceSync
 from api.settings import get_settings
@@ -68,27 +69,63 @@ def _application(case: Case, request_id: str) -> dict:
         "applied_on": case.submitted_at.astimezone(clock.SHANGHAI).date().isoformat(),
         "applicant": {"name": applicant.name, "id_number": applicants.full_id_number(applicant),
                       "birth_date": applicant.birth_date.isoformat(), "address": applicant.address},
-        "bank": bank, "callback_url": s.public_base_url.rstrip("/") + "/province/callback",
+        "bank": bank, "callback_url": s.public_base_url.rstrip("/") + contract.CALLBACK_PATH,
+        "batch_callback_url": s.public_base_url.rstrip("/") + contract.CALLBACKS_PATH,
     }
 
 
-async def deliver_push(message: OutboxMessage) -> None:
-    """Outbox handler: pushes one application and moves the case to provincial review."""
+async def deliver_pushes(messages: list[OutboxMessage]) -> dict[int, BaseException | None]:
+    """Outbox handler for a claimed batch: pushes the applications in one request, then records the pushes and
+    moves the cases to provincial review in one transaction. Answers each message's outcome by its id: None when
+    delivered, or the failure (a refusal of one application fails that one alone; the province not answering
+    fails them all, raised)."""
     from api.cases import service as cases
 
-    request_id = message.payload["request_id"]
-    case_id = message.payload["case_id"]
-    pushed = await repository.case_with_applicant(case_id)
-    answer = await get_client().push(_application(pushed, request_id))
-    reference = str(answer.get("reference") or "")
-    if not reference:
-        raise RuntimeError("province answered without a reference")
+    outcomes: dict[int, BaseException | None] = {}
+    found = {case.id: case for case in await repository.cases_with_applicants(
+        [m.payload["case_id"] for m in messages])}
+    batch: list[tuple[OutboxMessage, dict]] = []
+    for m in messages:
+        case = found.get(m.payload["case_id"])
+        if case is None:
+            outcomes[m.id] = PermanentFailure(f"case {m.payload['case_id']} no longer exists")
+        else:
+            batch.append((m, _application(case, m.payload["request_id"])))
+    if not batch:
+        return outcomes
+    results = await get_client().push_batch([application for _, application in batch])
+    sent: dict[str, tuple[OutboxMessage, str]] = {}  # request id → (message, provincial reference)
+    for (m, application), result in zip(batch, results, strict=True):
+        request_id = application["request_id"]
+        error = result.get("error") if isinstance(result, dict) else None
+        reference = str(result.get("reference") or "") if isinstance(result, dict) else ""
+        if not isinstance(result, dict) or result.get("request_id") != request_id:
+            outcomes[m.id] = RuntimeError(f"province answered {request_id} out of order")
+        elif error is not None:
+            outcomes[m.id] = PermanentFailure(f"province refused: {error}"[:2000])
+        elif not reference:
+            outcomes[m.id] = RuntimeError("province answered without a reference")
+        else:
+            sent[request_id] = (m, reference)
+    if not sent:
+        return outcomes
     async with unit_of_work():
-        # the sync's row first, then the case's: the order a callback takes them in too
-        await repository.mark_sent(request_id, reference, clock.now())
-        case = await cases.repository.by_id(case_id, for_update=True)
-        if case.status == "accepted":
-            await cases.act(SYSTEM, case_id, "province_sent", {"reference": reference}, locked=case)
+        now = clock.now()
+        # the syncs' rows first, then the cases': the order a callback takes them in too
+        syncs = [sync for sync in await repository.by_request_ids_for_update(list(sent))
+                 if sync.state in ("pending", "failing", "dead")]
+        for sync in syncs:
+            sync.state, sync.reference, sync.pushed_at, sync.last_error = "sent", sent[sync.request_id][1], now, None
+        await repository.save_many(syncs, ("state", "reference", "pushed_at", "last_error"))
+        references = {m.payload["case_id"]: reference for m, reference in sent.values()}
+        steps = [(SYSTEM, case, "province_sent", {"reference": references[case.id]})
+                 for case in await cases.repository.by_ids_for_update(list(references)) if case.status == "accepted"]
+        for (_, case, _, _), answer in zip(steps, await cases.act_many(steps), strict=True):
+            if isinstance(answer, DomainError):  # cannot happen for an accepted case; the decision still will
+                log.warning("province_sent refused for case %s: %s", case.id, answer.code)
+    for m, _ in sent.values():
+        outcomes[m.id] = None
+    return outcomes
 
 
 async def note_push_failure(message: OutboxMessage, error: str) -> None:
@@ -105,38 +142,76 @@ async def note_push_failure(message: OutboxMessage, error: str) -> None:
 
 async def record_decision(decision: dict) -> bool:
     """Records the province's decision once (from a callback or a reconcile); False when already recorded."""
+    outcome = (await record_decisions([decision]))[0]
+    if isinstance(outcome, DomainError):
+        raise outcome
+    return outcome
+
+
+async def record_decisions(decisions: list) -> list[bool | DomainError]:
+    """Records several decisions of the province, each once, in the caller's transaction; answers for each
+    whether it changed anything (False: already recorded) or why it was refused (unknown request id, an
+    invalid status, a reference that is not the one the push got). A refused decision changes nothing; the
+    others are recorded all the same."""
     from api.cases import service as cases
 
-    request_id = str(decision.get("request_id") or "")
-    status = decision.get("status")
-    if status not in ("approved", "rejected"):
-        raise ConflictError("决定状态无效", code="decision_invalid")
-    sync = await repository.by_request_id(request_id, for_update=True)
-    if sync is None:
-        raise NotFoundError("未知的省级申请编号", code="unknown_request")
-    if sync.state == "decided":
-        return False
-    if sync.reference and decision.get("reference") and decision["reference"] != sync.reference:
-        raise ConflictError("省级受理编号不一致", code="reference_mismatch")
-    case = await cases.repository.by_id(sync.case_id, for_update=True)  # held for the steps below
+    outcomes: list[bool | DomainError | None] = [None] * len(decisions)
+    wanted: list[tuple[int, dict, str]] = []
+    for i, decision in enumerate(decisions):
+        if not isinstance(decision, dict) or decision.get("status") not in ("approved", "rejected"):
+            outcomes[i] = ConflictError("决定状态无效", code="decision_invalid")
+        else:
+            wanted.append((i, decision, str(decision.get("request_id") or "")))
+    syncs = {sync.request_id: sync for sync in await repository.by_request_ids_for_update(
+        sorted({request_id for _, _, request_id in wanted}))} if wanted else {}
+    planned: list[tuple[int, dict, ProvinceSync]] = []
+    taken: set[str] = set()
+    for i, decision, request_id in wanted:
+        sync = syncs.get(request_id)
+        if sync is None:
+            outcomes[i] = NotFoundError("未知的省级申请编号", code="unknown_request")
+        elif sync.state == "decided" or request_id in taken:  # recorded before, or earlier in this batch
+            outcomes[i] = False
+        elif sync.reference and decision.get("reference") and decision["reference"] != sync.reference:
+            outcomes[i] = ConflictError("省级受理编号不一致", code="reference_mismatch")
+        else:
+            taken.add(request_id)
+            planned.append((i, decision, sync))
+    if not planned:
+        return outcomes  # type: ignore[return-value]
+    locked = {case.id: case for case in await cases.repository.by_ids_for_update(
+        [sync.case_id for _, _, sync in planned])}  # held for the steps below
+    steps: list[tuple] = []
+    owners: list[int] = []
+    for i, decision, sync in planned:
+        case = locked[sync.case_id]
+        if case.status == "accepted":
+            # the decision overtook our own record of the push: record the push first, so seq stays in order
+            steps.append((SYSTEM, case, "province_sent", {"reference": decision.get("reference")}))
+            owners.append(i)
+        if case.status in ("accepted", "province_review"):
+            steps.append((PROVINCE, case, "province_decide", {
+                "approved": decision["status"] == "approved", "amount": decision.get("monthly_amount"),
+                "start_month": decision.get("first_month"), "reason": decision.get("reason") or "省级审核不通过",
+                "reference": decision.get("reference")}))
+            owners.append(i)
+        else:
+            log.warning("decision for %s arrived while the case is %s; recorded without a transition",
+                        sync.request_id, case.status)
+    for i, answer in zip(owners, await cases.act_many(steps), strict=True):
+        if isinstance(answer, DomainError):
+            outcomes[i] = answer
     now = clock.now()
-    if case.status == "accepted":
-        # the decision overtook our own record of the push: record the push first, so seq stays in order
-        case, _ = await cases.act(SYSTEM, case.id, "province_sent", {"reference": decision.get("reference")},
-                                  locked=case)
-    if case.status == "province_review":
-        await cases.act(PROVINCE, case.id, "province_decide", {
-            "approved": status == "approved", "amount": decision.get("monthly_amount"),
-            "start_month": decision.get("first_month"), "reason": decision.get("reason") or "省级审核不通过",
-            "reference": decision.get("reference")}, locked=case)
-    else:
-        log.warning("decision for %s arrived while the case is %s; recorded without a transition", request_id,
-                    case.status)
-    sync.state, sync.decided_at, sync.decision = "decided", now, decision
-    sync.reference = sync.reference or decision.get("reference")
-    sync.pushed_at = sync.pushed_at or now
-    await repository.save(sync, ["state", "decided_at", "decision", "reference", "pushed_at"])
-    return True
+    decided: list[ProvinceSync] = []
+    for i, decision, sync in planned:
+        if outcomes[i] is None:
+            sync.state, sync.decided_at, sync.decision = "decided", now, decision
+            sync.reference = sync.reference or decision.get("reference")
+            sync.pushed_at = sync.pushed_at or now
+            decided.append(sync)
+            outcomes[i] = True
+    await repository.save_many(decided, ("state", "decided_at", "decision", "reference", "pushed_at"))
+    return outcomes  # type: ignore[return-value]
 
 
 async def reconcile_once(*, limit: int = 50) -> int:
@@ -196,5 +271,5 @@ async def of_case(case_id: int) -> ProvinceSync | None:
 
 def register_handlers() -> None:
     """Tells the outbox how to deliver this domain's messages."""
-    outbox.register(PUSH_TOPIC, deliver_push)
+    outbox.register_batch(PUSH_TOPIC, deliver_pushes)
     outbox.on_failure(PUSH_TOPIC, note_push_failure)
