@@ -160,3 +160,26 @@ async def save_many(objects: list, fields: tuple[str, ...]) -> None:
     sql = f'UPDATE "{meta.db_table}" SET {sets} WHERE "{pk}" = {marks[-1]}'
     rows = [[fields_map[name].to_db_value(getattr(obj, name), obj) for name in fields] + [obj.pk] for obj in objects]
     await conn.execute_many(sql, rows)
+
+
+_insert_sql: dict[tuple[type, str], tuple[str, tuple[str, ...]]] = {}
+
+
+async def add_once(obj) -> None:
+    """Inserts a row unless one of the table's unique keys already holds it (`INSERT … ON CONFLICT DO NOTHING`,
+    one statement, the SQL built once per model): what `bulk_create(ignore_conflicts=True)` of one row does,
+    without building the query each time. Runs in the current transaction, if any."""
+    meta = obj._meta
+    conn = connections.get("default")
+    dialect = conn.capabilities.dialect
+    built = _insert_sql.get((type(obj), dialect))
+    if built is None:
+        names = tuple(name for name in meta.fields_db_projection
+                      if not (name == meta.pk_attr and meta.pk.generated))
+        marks = ", ".join(f"${i}" if dialect == "postgres" else "?" for i in range(1, len(names) + 1))
+        columns = ", ".join(f'"{meta.fields_db_projection[name]}"' for name in names)
+        built = _insert_sql[(type(obj), dialect)] = (
+            f'INSERT INTO "{meta.db_table}" ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING', names)
+    sql, names = built
+    fields_map = meta.fields_map
+    await conn.execute_query(sql, [fields_map[name].to_db_value(getattr(obj, name), obj) for name in names])

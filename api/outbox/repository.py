@@ -7,6 +7,7 @@ from datetime import datetime
 from tortoise import connections
 from tortoise.expressions import Q
 
+from api.kit import db
 from api.outbox.models import OutboxMessage
 
 _CLAIM_PG = """
@@ -34,7 +35,7 @@ RETURNING *
 
 async def add_once(**values) -> None:
     """Adds a message unless one with its key exists (one statement: the key's unique index decides)."""
-    await OutboxMessage.bulk_create([OutboxMessage(**values)], ignore_conflicts=True)
+    await db.add_once(OutboxMessage(**values))
 
 
 async def by_key(key: str) -> OutboxMessage | None:

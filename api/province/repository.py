@@ -14,7 +14,7 @@ from api.province.models import ProvinceSync, SeenNonce
 
 async def add_once(**values) -> None:
     """Adds a sync unless the case (or the request id) has one: one statement, the unique keys decide."""
-    await ProvinceSync.bulk_create([ProvinceSync(**values)], ignore_conflicts=True)
+    await db.add_once(ProvinceSync(**values))
 
 
 async def by_request_id(request_id: str, *, for_update: bool = False) -> ProvinceSync | None:
