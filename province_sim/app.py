@@ -1,9 +1,10 @@
-"""The simulator's HTTP side: the two provincial endpoints of the contract, the fault gate, the admin knobs."""
+"""The simulator's HTTP side: the provincial endpoints of the contract, the fault gate, the admin knobs."""
 
 from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import logging
 import math
 import random
@@ -21,13 +22,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.kit.idnumber import ValidationError as IdNumberError
 from api.kit.idnumber import parse_id_number
 from api.province import contract
-from province_sim.bodies import ApplicationIn, Faults, FaultsUpdate
+from province_sim.bodies import ApplicationBatchIn, ApplicationIn, Faults, FaultsUpdate
 from province_sim.callbacks import Dispatcher
 from province_sim.config import SimConfig
-from province_sim.store import Store
+from province_sim.store import Application, Conflict, Store
 
 log = logging.getLogger("province_sim")
 MAX_BODY_BYTES = 64 * 1024
+# a batch may hold MAX_BATCH applications, each of them as large as a real one can be (a few KB)
+MAX_BATCH_BODY_BYTES = 4 * 1024 * 1024
 FAULT_FIELDS = tuple(Faults.model_fields)
 
 
@@ -113,6 +116,11 @@ def create_sim_app(config: SimConfig | None = None, *, callback_transport: httpx
     async def push_application(request: Request) -> Response:
         """Receives one application; the same request_id again returns the same reference."""
         return await _with_faults(runtime, lambda: _push(runtime, request))
+
+    @app.post(contract.APPLICATIONS_BATCH_PATH)
+    async def push_applications(request: Request) -> Response:
+        """Receives 1 to MAX_BATCH applications; answers one result per application, in order."""
+        return await _with_faults(runtime, lambda: _push_batch(runtime, request))
 
     @app.get(contract.APPLICATIONS_PATH + "/{request_id}")
     async def application_status(request: Request, request_id: str) -> Response:
@@ -205,12 +213,130 @@ async def _push(runtime: SimRuntime, request: Request) -> Response:
     application = await _validate(runtime, body)
     now = time.time()
     decide_at = now + runtime.config.decision_delay_seconds
-    stored, duplicate = await runtime.store.receive(app_key, application, now=now, decide_at=decide_at)
+    received = await runtime.store.receive(app_key, application, now=now, decide_at=decide_at)
+    if isinstance(received, Conflict):
+        log.warning("refused application %s: request id used for case %s", received.request_id,
+                    received.case_number)
+        raise _conflict(received)
+    stored, duplicate = received
     if not duplicate:
         runtime.dispatcher.wake_at(decide_at)  # decided on time, not at the next poll
     log.info("%s application %s → %s", "duplicate" if duplicate else "new", stored.request_id, stored.reference)
-    return JSONResponse({"reference": stored.reference, "request_id": stored.request_id, "status": stored.status,
-                         "duplicate": duplicate})
+    return JSONResponse(_pushed(stored, duplicate))
+
+
+async def _push_batch(runtime: SimRuntime, request: Request) -> Response:
+    """The batched push: one signature check, one store transaction, one wake of the dispatcher. Each application
+    is answered as the single push would answer it; the request as a whole is refused only for its shape."""
+    body = await _read_body(request, limit=MAX_BATCH_BODY_BYTES)
+    app_key = await _authenticate(runtime, request, body)
+    checked = _check_batch(body)
+    if isinstance(checked, SimError):
+        await runtime.store.count("refused_invalid")
+        log.warning("refused a batch: %s", checked.code)
+        raise checked
+    valid = [item for item in checked if isinstance(item, ApplicationIn)]
+    now = time.time()
+    decide_at = now + runtime.config.decision_delay_seconds
+    received = iter(await runtime.store.receive_many(app_key, valid, now=now, decide_at=decide_at,
+                                                     refused_invalid=len(checked) - len(valid)))
+    results: list[dict] = []
+    new = duplicates = refused = 0
+    for item in checked:
+        outcome = next(received) if isinstance(item, ApplicationIn) else item
+        if isinstance(outcome, tuple):
+            stored, duplicate = outcome
+            duplicates += duplicate
+            new += not duplicate
+            results.append(_pushed(stored, duplicate))
+        else:
+            refused += 1
+            error = _conflict(outcome) if isinstance(outcome, Conflict) else outcome.error
+            results.append({"request_id": outcome.request_id, "error": {"code": error.code, "message": error.message}})
+    if new:
+        runtime.dispatcher.wake_at(decide_at)
+    log.info("batch of %d application(s): %d new, %d duplicate, %d refused", len(checked), new, duplicates, refused)
+    return JSONResponse({"results": results})
+
+
+class _Refused:
+    """An application of a batch refused as the single push would refuse it alone."""
+
+    def __init__(self, request_id: str | None, error: SimError) -> None:
+        self.request_id = request_id
+        self.error = error
+
+
+def _check_batch(body: bytes) -> list[ApplicationIn | _Refused] | SimError:
+    """Returns each application of a batch, parsed and normalised or refused, in order; or the SimError (400)
+    refusing the whole batch: not JSON, not {"applications": [...]}, empty, more than MAX_BATCH, or a request id
+    twice. The usual batch (every application valid) is parsed in one go."""
+    try:
+        parsed = ApplicationBatchIn.model_validate_json(body, strict=True).applications
+    except pydantic.ValidationError as e:
+        return _check_batch_slowly(body, e)
+    problem = _batch_problem([application.request_id for application in parsed])
+    if problem is not None:
+        return problem
+    checked: list[ApplicationIn | _Refused] = []
+    for application in parsed:
+        try:
+            checked.append(_normalised(application))
+        except SimError as e:
+            checked.append(_Refused(application.request_id, e))
+    return checked
+
+
+def _check_batch_slowly(body: bytes, e: pydantic.ValidationError) -> list[ApplicationIn | _Refused] | SimError:
+    """_check_batch for a batch that did not parse in one go: either its shape is wrong, or some of its
+    applications are invalid; then each application is checked alone, exactly as the single push checks one."""
+    errors = e.errors()
+    if errors[0]["type"] == "json_invalid":
+        return SimError(400, "bad_json", "body is not valid JSON")
+    shape = next((err for err in errors if len(err["loc"]) < 2 or err["loc"][0] != "applications"), None)
+    if shape is not None:
+        where = ".".join(str(part) for part in shape["loc"]) or "body"
+        return SimError(400, "invalid_batch", f"{where}: {shape['msg']} (the body is {{\"applications\": [...]}})")
+    items = json.loads(body)["applications"]
+    request_ids = [item.get("request_id") if isinstance(item, dict) else None for item in items]
+    problem = _batch_problem(request_ids)
+    if problem is not None:
+        return problem
+    checked: list[ApplicationIn | _Refused] = []
+    for item, request_id in zip(items, request_ids, strict=True):
+        try:
+            checked.append(_parsed(json.dumps(item).encode()))
+        except SimError as refusal:
+            checked.append(_Refused(request_id if isinstance(request_id, str) else None, refusal))
+    return checked
+
+
+def _batch_problem(request_ids: list) -> SimError | None:
+    """The whole-batch refusal for a batch's size or a request id sent twice in it, if any."""
+    if not request_ids:
+        return SimError(400, "empty_batch", "applications: at least one application is needed")
+    if len(request_ids) > contract.MAX_BATCH:
+        return SimError(400, "batch_too_large",
+                        f"applications: {len(request_ids)} applications, at most {contract.MAX_BATCH} in one batch")
+    seen: set[str] = set()
+    for request_id in request_ids:
+        if isinstance(request_id, str):
+            if request_id in seen:
+                return SimError(400, "duplicate_request_id",
+                                f"applications: request_id {request_id!r} appears more than once in the batch")
+            seen.add(request_id)
+    return None
+
+
+def _pushed(stored: Application, duplicate: bool) -> dict:
+    """The answer to a stored (or already known) application."""
+    return {"reference": stored.reference, "request_id": stored.request_id, "status": stored.status,
+            "duplicate": duplicate}
+
+
+def _conflict(conflict: Conflict) -> SimError:
+    return SimError(409, "request_id_conflict",
+                    f"request_id {conflict.request_id!r} was already used for another case")
 
 
 async def _status(runtime: SimRuntime, request: Request, request_id: str) -> Response:
@@ -226,29 +352,41 @@ async def _status(runtime: SimRuntime, request: Request, request_id: str) -> Res
 async def _validate(runtime: SimRuntime, body: bytes) -> ApplicationIn:
     """Returns the parsed application with its ID number normalised, or raises 400 naming what is wrong."""
     try:
+        return _parsed(body)
+    except SimError:
+        await runtime.store.count("refused_invalid")
+        raise
+
+
+def _parsed(body: bytes) -> ApplicationIn:
+    """Parses one Application and normalises it, or raises the 400 naming what is wrong."""
+    try:
         application = ApplicationIn.model_validate_json(body, strict=True)
     except pydantic.ValidationError as e:
-        await runtime.store.count("refused_invalid")
         raise _invalid(e) from None
+    return _normalised(application)
+
+
+def _normalised(application: ApplicationIn) -> ApplicationIn:
+    """Returns the application with its ID number normalised, or raises 400 when the number is wrong or its birth
+    date differs from the applicant's."""
     try:
         info = parse_id_number(application.applicant.id_number)
     except IdNumberError as e:
-        await runtime.store.count("refused_invalid")
         raise SimError(400, "invalid_id_number", f"applicant.id_number: {e.message}") from None
     if info.birth_date != application.applicant.birth_date:
-        await runtime.store.count("refused_invalid")
         raise SimError(400, "birth_date_mismatch", "applicant.birth_date differs from the ID number's birth date")
     applicant = application.applicant.model_copy(update={"id_number": info.number})
     return application.model_copy(update={"applicant": applicant})
 
 
-async def _read_body(request: Request) -> bytes:
+async def _read_body(request: Request, *, limit: int = MAX_BODY_BYTES) -> bytes:
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise SimError(413, "body_too_large", f"body larger than {MAX_BODY_BYTES} bytes")
+        if size > limit:
+            raise SimError(413, "body_too_large", f"body larger than {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
 

@@ -1,11 +1,11 @@
-"""The shapes the simulator reads: the Application body (contract.py) and the admin fault settings."""
+"""The shapes the simulator reads: the Application body and its batch (contract.py), the admin fault settings."""
 
 from __future__ import annotations
 
 from datetime import date
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 REQUEST_ID_PATTERN = r"^[A-Za-z0-9_.:\-]{1,64}$"
 
@@ -32,14 +32,25 @@ class ApplicationIn(BaseModel):
     applicant: Applicant
     bank: Bank | None
     callback_url: str = Field(max_length=2000)
+    # where decisions may go batched (POST {"decisions": [...]}); absent: one callback per decision
+    batch_callback_url: str | None = Field(None, max_length=2000)
 
-    @field_validator("callback_url")
+    @field_validator("callback_url", "batch_callback_url")
     @classmethod
-    def _absolute_http_url(cls, value: str) -> str:
+    def _absolute_http_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return value
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError("callback_url must be an absolute http(s) URL")
+            raise ValueError(f"{info.field_name} must be an absolute http(s) URL")
         return value
+
+
+class ApplicationBatchIn(BaseModel):
+    """A batched push: {"applications": [Application, ...]}; its length and distinct request ids are checked
+    by the endpoint, so that a refusal can say which rule was broken."""
+
+    applications: list[ApplicationIn]
 
 
 class Faults(BaseModel):

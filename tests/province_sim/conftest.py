@@ -17,8 +17,9 @@ async def start_sim(tmp_path):
     """Returns a function that starts a simulator (lifespan running) with config overrides and a receiver."""
     async with contextlib.AsyncExitStack() as stack:
 
-        async def start(*, statuses: tuple[int, ...] = (), **overrides) -> Sim:
-            receiver = Receiver(statuses)
+        async def start(*, statuses: tuple[int, ...] = (), refuse: dict[str, int] | None = None,
+                        **overrides) -> Sim:
+            receiver = Receiver(statuses, refuse)
             config = sim_config(str(tmp_path / f"sim-{uuid.uuid4().hex[:8]}.sqlite3"), **overrides)
             app = create_sim_app(config, callback_transport=httpx.MockTransport(receiver.handle))
             await stack.enter_async_context(app.router.lifespan_context(app))

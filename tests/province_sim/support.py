@@ -22,17 +22,22 @@ PROVINCE_KEY = "province-51"
 PROVINCE_SECRET = "dev-province-callback-secret-0123456789"
 ADMIN = {"X-Admin-Token": "test-admin-token"}
 CALLBACK_URL = "http://district.test/province/callback"
+BATCH_CALLBACK_URL = "http://district.test/province/callbacks"
 WAIT_SECONDS = 3.0
 POLL_SECONDS = 0.01
 
 
 class Receiver:
-    """The district's callback endpoint: records every request and answers the scripted statuses, then 200."""
+    """The district's callback endpoints: records every request and answers the scripted statuses, then 200.
 
-    def __init__(self, statuses: tuple[int, ...] = ()) -> None:
+    A batched callback ({"decisions": [...]}, whatever its URL) is answered a result per decision: ok, or an error for a
+    request id named in `refuse` (request id → how many times to refuse it)."""
+
+    def __init__(self, statuses: tuple[int, ...] = (), refuse: dict[str, int] | None = None) -> None:
         self.requests: list[httpx.Request] = []
         self.arrival_times: list[float] = []
         self._statuses = iter(statuses)
+        self._refuse = dict(refuse or {})
         self._arrived = asyncio.Condition()
 
     async def handle(self, request: httpx.Request) -> httpx.Response:
@@ -40,7 +45,18 @@ class Receiver:
             self.requests.append(request)
             self.arrival_times.append(time.monotonic())
             self._arrived.notify_all()
-        return httpx.Response(next(self._statuses, 200), json={"ok": True})
+        status = next(self._statuses, 200)
+        body = json.loads(request.content)
+        if "decisions" not in body:
+            return httpx.Response(status, json={"ok": True})
+        return httpx.Response(status, json={"results": [self._result(d) for d in body["decisions"]]})
+
+    def _result(self, decision: dict) -> dict:
+        request_id = decision["request_id"]
+        if self._refuse.get(request_id, 0) > 0:
+            self._refuse[request_id] -= 1
+            return {"request_id": request_id, "error": {"code": "busy", "message": "not now"}}
+        return {"request_id": request_id, "ok": True, "changed": True}
 
     async def wait_for(self, count: int) -> None:
         """Waits until `count` callbacks have arrived; fails with TimeoutError after WAIT_SECONDS."""
@@ -49,6 +65,11 @@ class Receiver:
 
     def decisions(self) -> list[dict]:
         return [json.loads(r.content) for r in self.requests]
+
+    def batches(self) -> list[list[dict]]:
+        """The decisions of each batched callback, in the order the callbacks arrived."""
+        bodies = [json.loads(r.content) for r in self.requests]
+        return [body["decisions"] for body in bodies if "decisions" in body]
 
 
 @dataclass
@@ -65,6 +86,18 @@ class Sim:
 
     async def push_raw(self, raw: bytes, headers: dict[str, str]) -> httpx.Response:
         return await self.client.post(contract.APPLICATIONS_PATH, content=raw,
+                                      headers={**headers, "Content-Type": "application/json"})
+
+    async def push_batch(self, bodies: list[dict], *, key: str = DISTRICT_KEY, secret: str = DISTRICT_SECRET,
+                         path: str = contract.APPLICATIONS_BATCH_PATH) -> httpx.Response:
+        """Pushes {"applications": bodies}, signed for `path` (the batch path unless a test says otherwise)."""
+        raw = json.dumps({"applications": bodies}, ensure_ascii=False).encode()
+        return await self.push_batch_raw(raw, contract.sign(key, secret, "POST", path, raw))
+
+    async def push_batch_raw(self, raw: bytes, headers: dict[str, str] | None = None) -> httpx.Response:
+        headers = headers or contract.sign(DISTRICT_KEY, DISTRICT_SECRET, "POST", contract.APPLICATIONS_BATCH_PATH,
+                                           raw)
+        return await self.client.post(contract.APPLICATIONS_BATCH_PATH, content=raw,
                                       headers={**headers, "Content-Type": "application/json"})
 
     async def status(self, request_id: str) -> httpx.Response:
