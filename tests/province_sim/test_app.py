@@ -145,6 +145,24 @@ async def test_second_application_for_an_approved_id_number_is_rejected_as_alrea
     assert outcome == {first["request_id"]: ("approved", None), second["request_id"]: ("rejected", "已在其他地区享受")}
 
 
+async def test_same_id_number_twice_in_one_round_of_decisions_is_approved_once(start_sim):
+    sim = await start_sim(decision_delay_seconds=60)
+    earlier = application(birth=date(1935, 7, 1), seq=9)
+    await sim.push(earlier)
+    assert (await sim.admin("/admin/decide-now")).json() == {"due": 1}
+    await sim.receiver.wait_for(1)
+    first, second = application(birth=date(1935, 7, 1), seq=7), application(birth=date(1935, 7, 1), seq=7)
+    third = application(birth=date(1935, 7, 1), seq=9)  # the ID number approved in the earlier round
+    for body in (first, second, third):
+        await sim.push(body)
+    assert (await sim.admin("/admin/decide-now")).json() == {"due": 3}
+    await sim.receiver.wait_for(4)
+    outcome = {d["request_id"]: (d["status"], d["reason"]) for d in sim.receiver.decisions()}
+    assert outcome == {earlier["request_id"]: ("approved", None), first["request_id"]: ("approved", None),
+                       second["request_id"]: ("rejected", "已在其他地区享受"),
+                       third["request_id"]: ("rejected", "已在其他地区享受")}
+
+
 async def test_callback_is_retried_after_the_receiver_answers_500(start_sim):
     sim = await start_sim(statuses=(500,))
     body = application()
