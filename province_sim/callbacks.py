@@ -165,7 +165,6 @@ class Dispatcher:
         headers["Content-Type"] = "application/json; charset=utf-8"
         sent_at = time.time()
         status: int | None = None
-        errors: list[str | None] = [None] * len(apps)
         acked = [False] * len(apps)
         try:
             response = await self._http.post(url, content=body, headers=headers,
