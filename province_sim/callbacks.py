@@ -165,6 +165,7 @@ class Dispatcher:
         headers["Content-Type"] = "application/json; charset=utf-8"
         sent_at = time.time()
         status: int | None = None
+        errors: list[str | None]  # why each decision is not acknowledged (None: it is)
         acked = [False] * len(apps)
         try:
             response = await self._http.post(url, content=body, headers=headers,
