@@ -14,6 +14,7 @@ from api.settings import Settings
 
 log = logging.getLogger("dachuan.workers")
 OUTBOX_BATCH = 50  # messages claimed at once by one worker (a batch topic sends them in one request)
+OUTBOX_LINGER_SECONDS = 0.03  # how long a busy outbox lets messages gather before the next claim
 
 
 def worker_name() -> str:
@@ -63,10 +64,11 @@ async def run_workers(settings: Settings, stop: asyncio.Event, *, name: str | No
     policy = outbox.RetryPolicy(max_attempts=settings.outbox_max_attempts,
                                 lease_seconds=max(settings.province_timeout_seconds * 3, 30))
     wake = asyncio.Event()
+    load = _Load()
     tasks = [
         asyncio.create_task(_listen_for_wake(wake, stop)),
         asyncio.create_task(_every(settings.outbox_poll_seconds, stop,
-                                   lambda: _dispatch(worker, policy), "outbox", wake)),
+                                   lambda: _dispatch(worker, policy, load), "outbox", wake)),
         asyncio.create_task(_every(min(settings.reconcile_interval_seconds, 10.0), stop,
                                    lambda: _reconcile(), "reconciler")),
         asyncio.create_task(_every(settings.clock_scan_seconds, stop, lambda: _clocks(), "clocks")),
@@ -78,10 +80,21 @@ async def run_workers(settings: Settings, stop: asyncio.Event, *, name: str | No
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def _dispatch(worker: str, policy: outbox.RetryPolicy) -> bool:
+class _Load:
+    """What the outbox loop's last round found, to tell a quiet queue from a busy one."""
+
+    found = 0
+
+
+async def _dispatch(worker: str, policy: outbox.RetryPolicy, load: _Load) -> bool:
+    if load.found >= 1:
+        # busy (the last round found several): let the messages of the next moment gather, so that one claim
+        # and one provincial request carry them all; a quiet queue (one at a time) is claimed at once
+        await asyncio.sleep(OUTBOX_LINGER_SECONDS)
+    load.found = await outbox.dispatch_once(worker, policy, batch=OUTBOX_BATCH)
     # only a full batch says more may be waiting: after a smaller one, the next round waits for a wake-up
     # (one that came during this round counts) or the poll, instead of claiming once more for nothing
-    return await outbox.dispatch_once(worker, policy, batch=OUTBOX_BATCH) >= OUTBOX_BATCH
+    return load.found >= OUTBOX_BATCH
 
 
 async def _reconcile() -> bool:
