@@ -297,7 +297,10 @@ def _check_batch_slowly(body: bytes, e: pydantic.ValidationError) -> list[Applic
     if shape is not None:
         where = ".".join(str(part) for part in shape["loc"]) or "body"
         return SimError(400, "invalid_batch", f"{where}: {shape['msg']} (the body is {{\"applications\": [...]}})")
-    items = json.loads(body)["applications"]
+    try:
+        items = json.loads(body)["applications"]
+    except ValueError:  # JSON the validator took but the json module does not: refused as not JSON
+        return SimError(400, "bad_json", "body is not valid JSON")
     request_ids = [item.get("request_id") if isinstance(item, dict) else None for item in items]
     problem = _batch_problem(request_ids)
     if problem is not None:
