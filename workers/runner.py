@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import socket
+import time
 
 from api.cases import service as cases
 from api.outbox import service as outbox
@@ -14,7 +15,7 @@ from api.settings import Settings
 
 log = logging.getLogger("dachuan.workers")
 OUTBOX_BATCH = 50  # messages claimed at once by one worker (a batch topic sends them in one request)
-OUTBOX_LINGER_SECONDS = 0.03  # how long a busy outbox lets messages gather before the next claim
+OUTBOX_LINGER_SECONDS = 0.08  # how long a busy outbox lets messages gather before the next claim
 
 
 def worker_name() -> str:
@@ -81,20 +82,22 @@ async def run_workers(settings: Settings, stop: asyncio.Event, *, name: str | No
 
 
 class _Load:
-    """What the outbox loop's last round found, to tell a quiet queue from a busy one."""
+    """Whether the outbox has been busy lately: a round found several messages at once within the last second."""
 
-    found = 0
+    busy_until = 0.0
 
 
 async def _dispatch(worker: str, policy: outbox.RetryPolicy, load: _Load) -> bool:
-    if load.found >= 1:
-        # busy (the last round found several): let the messages of the next moment gather, so that one claim
-        # and one provincial request carry them all; a quiet queue (one at a time) is claimed at once
+    if time.monotonic() < load.busy_until:
+        # busy: let the messages of the next moment gather, so that one claim and one provincial request carry
+        # them all; a queue that gets one message at a time (nobody waiting behind it) is claimed at once
         await asyncio.sleep(OUTBOX_LINGER_SECONDS)
-    load.found = await outbox.dispatch_once(worker, policy, batch=OUTBOX_BATCH)
+    found = await outbox.dispatch_once(worker, policy, batch=OUTBOX_BATCH)
+    if found >= 2:
+        load.busy_until = time.monotonic() + 1.0
     # only a full batch says more may be waiting: after a smaller one, the next round waits for a wake-up
     # (one that came during this round counts) or the poll, instead of claiming once more for nothing
-    return load.found >= OUTBOX_BATCH
+    return found >= OUTBOX_BATCH
 
 
 async def _reconcile() -> bool:
