@@ -91,6 +91,9 @@ async def callbacks(request: Request) -> JSONResponse:
     except IntegrityError:
         log.warning("refused replayed provincial callbacks (nonce %s)", nonce)
         return _refuse(401, "replayed_nonce", "nonce already used")
+    except DomainError as e:  # each decision's own refusal is in its result; this one is about the whole request
+        log.warning("refused provincial callbacks: %s", e.code)
+        return _refuse(409, e.code, e.message)
     results = []
     for decision, outcome in zip(decisions, outcomes, strict=True):
         request_id = str(decision.get("request_id") or "") if isinstance(decision, dict) else ""
