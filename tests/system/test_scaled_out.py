@@ -25,6 +25,11 @@ from tests.harness.pg import free_port
 from tests.harness.redis import start_redis
 from tests.subscriptions.client import LiveServer, connected
 
+# uvicorn closes a keep-alive connection after 5 s idle, and httpx keeps one for 5 s by default: a request sent on a
+# connection the server is closing at that moment fails with ReadError (seen once under load). The clients here let
+# go of idle connections first.
+POOL = httpx.Limits(keepalive_expiry=2.0)
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 XINQIAO = "511703002006"
 PASSWORD = "Dachuan2026"
@@ -162,7 +167,7 @@ async def test_a_client_on_the_same_machine_cannot_name_its_own_address(topology
     log) is the connection's peer, also for a client on 127.0.0.1 that sends X-Forwarded-For (uvicorn would
     otherwise believe that header from any local client)."""
     probe = f"probe{uuid.uuid4().hex[:12]}"
-    async with httpx.AsyncClient(base_url=topology.api[0], timeout=10) as api:
+    async with httpx.AsyncClient(base_url=topology.api[0], timeout=10, limits=POOL) as api:
         response = await api.get("/healthz", headers={"X-Forwarded-For": "203.0.113.9", "X-Request-Id": probe})
     assert response.status_code == 200
     lines = []
@@ -177,8 +182,8 @@ async def test_a_client_on_the_same_machine_cannot_name_its_own_address(topology
 
 
 async def test_a_subscriber_on_one_api_process_sees_a_transition_made_through_the_other(topology):
-    async with httpx.AsyncClient(base_url=topology.api[0], timeout=30) as api1, \
-            httpx.AsyncClient(base_url=topology.api[1], timeout=30) as api2:
+    async with httpx.AsyncClient(base_url=topology.api[0], timeout=30, limits=POOL) as api1, \
+            httpx.AsyncClient(base_url=topology.api[1], timeout=30, limits=POOL) as api2:
         worker = await _sign_in(api1, "cun-xinqiao")
         township = await _sign_in(api2, "jd-cuiping")
         case_id = await _apply_for(api1, worker, 9000)
@@ -193,12 +198,12 @@ async def test_a_subscriber_on_one_api_process_sees_a_transition_made_through_th
 
 
 async def test_500_elderly_allowance_applications_are_each_decided_once_through_outage_and_a_killed_worker(topology):
-    async with httpx.AsyncClient(base_url=topology.sim, timeout=10) as sim:
+    async with httpx.AsyncClient(base_url=topology.sim, timeout=10, limits=POOL) as sim:
         r = await sim.post("/admin/faults", json={"down_for_seconds": 8}, headers={"X-Admin-Token": ADMIN_TOKEN})
         assert r.status_code == 200
     started = time.monotonic()
-    async with httpx.AsyncClient(base_url=topology.api[0], timeout=60) as api1, \
-            httpx.AsyncClient(base_url=topology.api[1], timeout=60) as api2:
+    async with httpx.AsyncClient(base_url=topology.api[0], timeout=60, limits=POOL) as api1, \
+            httpx.AsyncClient(base_url=topology.api[1], timeout=60, limits=POOL) as api2:
         worker = await _sign_in(api1, "cun-xinqiao")
         township = await _sign_in(api2, "jd-cuiping")
         gate = asyncio.Semaphore(12)
@@ -237,7 +242,7 @@ async def test_500_elderly_allowance_applications_are_each_decided_once_through_
     gaps = topology.psql(f"select count(*) from (select case_id from case_event where case_id in ({ids}) "
                          "group by case_id having max(seq) <> count(*) or min(seq) <> 1) t")
     assert (twice, once, gaps) == ("0", str(APPLICATIONS), "0")
-    async with httpx.AsyncClient(base_url=topology.sim, timeout=10) as sim:
+    async with httpx.AsyncClient(base_url=topology.sim, timeout=10, limits=POOL) as sim:
         stats = (await sim.get("/admin/stats", headers={"X-Admin-Token": ADMIN_TOKEN})).json()
     assert stats["approved"] >= APPLICATIONS
     assert stats["unique_request_ids"] == stats["approved"] + stats["rejected"]
