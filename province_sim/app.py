@@ -73,7 +73,9 @@ class SimRuntime:
     async def start(self) -> None:
         """Opens the database (creating its tables) and starts the decision and callback loop."""
         self._store = await Store.open(self.config.database_path)
-        self._http = httpx.AsyncClient(transport=self._transport, timeout=self.config.callback_timeout_seconds)
+        # idle connections are let go before the district's keep-alive (uvicorn: 5 s) ends them under a callback
+        self._http = httpx.AsyncClient(transport=self._transport, timeout=self.config.callback_timeout_seconds,
+                                       limits=httpx.Limits(keepalive_expiry=2.0))
         self._dispatcher = Dispatcher(self.config, self._store, self._http, lambda: self.faults)
         self._dispatcher.start()
         log.info("province_sim started (database %s)", self.config.database_path)

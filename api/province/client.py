@@ -23,8 +23,10 @@ class ProvinceClient:
         self.base_url = base_url.rstrip("/")
         self.app_key = app_key
         self.secret = secret
+        # an idle connection is let go after 2 s, before a server's keep-alive ends it (uvicorn: 5 s, as httpx's
+        # default): a push sent on a connection the province is closing at that moment would fail and wait a retry
         self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=min(3.0, timeout)),
-                                       transport=transport)
+                                       limits=httpx.Limits(keepalive_expiry=2.0), transport=transport)
 
     async def close(self) -> None:
         await self._http.aclose()
