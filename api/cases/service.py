@@ -30,8 +30,7 @@ from api.cases.workflow import (
 )
 from api.kit import clock
 from api.kit.actors import Actor
-from api.kit.broker import get_broker
-from api.kit.db import after_commit, unit_of_work
+from api.kit.db import publish_after_commit, unit_of_work
 from api.kit.errors import ConflictError, DomainError, NotAllowedError, ValidationError, echo_all
 from api.kit.forms import clean_form
 from api.kit.idnumber import age_on
@@ -92,10 +91,7 @@ async def _publish(case: Case, event: CaseEvent) -> None:
 
 
 def _publish_all(messages: list[tuple[str, dict]]) -> None:
-    async def deliver() -> None:
-        await get_broker().publish_many(messages)
-
-    after_commit(deliver)
+    publish_after_commit(messages)
 
 
 async def _append_event(case: Case, actor: Actor, t: Transition, now: datetime) -> CaseEvent:
@@ -508,12 +504,7 @@ def _announce(case: Case, action: str) -> None:
     message = {"case_id": case.id, "seq": case.last_seq, "status": case.status, "region": case.region_id,
                "action": action, "public": False}
 
-    messages = [(region_channel(case.region_id[:n]), message) for n in (12, 9, 6)]
-
-    async def deliver() -> None:
-        await get_broker().publish_many(messages)
-
-    after_commit(deliver)
+    publish_after_commit([(region_channel(case.region_id[:n]), message) for n in (12, 9, 6)])
 
 
 STAGE_LABELS = {"accept": "受理", "investigate": "入户调查", "verify": "家庭经济状况核对", "review": "审核公示",

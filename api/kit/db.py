@@ -120,12 +120,38 @@ def after_commit(callback: Callable[[], Awaitable[None]]) -> None:
     pending.append(callback)
 
 
+_unit: ContextVar[UnitOfWork | None] = ContextVar("unit_of_work", default=None)
+
+
+def publish_after_commit(messages: list[tuple[str, dict]]) -> None:
+    """Publishes broker messages, (channel, message) in order, once the surrounding unit of work commits: all the
+    messages of one unit in one `publish_many` (one Redis pipeline: a transition's events and the outbox's
+    wake-up go out together); at once if there is no unit."""
+    from api.kit.broker import get_broker
+
+    unit = _unit.get()
+    if unit is None or _after_commit.get() is not unit._callbacks:
+        async def now() -> None:
+            await get_broker().publish_many(messages)
+
+        after_commit(now)
+        return
+    if not unit._messages:
+        async def flush() -> None:
+            await get_broker().publish_many(unit._messages)
+
+        unit._callbacks.append(flush)
+    unit._messages.extend(messages)
+
+
 class UnitOfWork:
     """One transaction around one mutation; after-commit callbacks run only if it commits."""
 
     async def __aenter__(self) -> UnitOfWork:
         self._callbacks: list[Callable[[], Awaitable[None]]] = []
+        self._messages: list[tuple[str, dict]] = []
         self._token = _after_commit.set(self._callbacks)
+        self._unit_token = _unit.set(self)
         self._tx = in_transaction()
         await self._tx.__aenter__()
         return self
@@ -135,6 +161,7 @@ class UnitOfWork:
             await self._tx.__aexit__(exc_type, exc, tb)
         finally:
             _after_commit.reset(self._token)
+            _unit.reset(self._unit_token)
         if exc_type is None:
             for callback in self._callbacks:
                 await callback()

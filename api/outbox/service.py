@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from api.kit import clock
-from api.kit.broker import get_broker
-from api.kit.db import after_commit
+from api.kit.db import publish_after_commit
 from api.outbox import repository
 from api.outbox.models import OutboxMessage
 
@@ -58,11 +57,7 @@ async def enqueue(topic: str, key: str, payload: dict) -> None:
     by the key's unique index: one statement); workers are woken after the commit."""
     now = clock.now()
     await repository.add_once(topic=topic, key=key, payload=payload, next_attempt_at=now, created_at=now)
-
-    async def wake() -> None:
-        await get_broker().publish(WAKE_CHANNEL, {"topic": topic})
-
-    after_commit(wake)
+    publish_after_commit([(WAKE_CHANNEL, {"topic": topic})])  # with the change's own events, in one round trip
 
 
 async def dispatch_once(worker: str, policy: RetryPolicy, *, batch: int = 20, concurrency: int = 8) -> int:
@@ -182,11 +177,7 @@ async def retry(key: str) -> OutboxMessage | None:
         return message
     message.status, message.attempts, message.next_attempt_at = "pending", 0, clock.now()
     await repository.save(message, ["status", "attempts", "next_attempt_at"])
-
-    async def wake() -> None:
-        await get_broker().publish(WAKE_CHANNEL, {"topic": message.topic})
-
-    after_commit(wake)
+    publish_after_commit([(WAKE_CHANNEL, {"topic": message.topic})])
     return message
 
 
