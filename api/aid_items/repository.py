@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from api.aid_items.models import AidItem
+from api.kit import db
 from api.kit.lookups import fits
 
 
@@ -20,7 +21,7 @@ async def by_code(code: str) -> AidItem | None:
 
 
 async def by_id(item_id: int) -> AidItem | None:
-    return await AidItem.get_or_none(id=item_id)
+    return await db.get_by_pk(AidItem, item_id)
 
 
 async def by_ids(ids: list[int]) -> list[AidItem]:

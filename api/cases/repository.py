@@ -143,10 +143,7 @@ def _rows(model: type[M], records: Any) -> list[M]:
 
 
 async def by_id(case_id: int, *, for_update: bool = False) -> Case | None:
-    qs = Case.filter(id=case_id)
-    if for_update:
-        qs = qs.select_for_update()
-    return await qs.first()
+    return await db.get_by_pk(Case, case_id, for_update=for_update)
 
 
 async def lock_applicant(applicant_id: int) -> None:

@@ -210,3 +210,22 @@ async def add_once(obj) -> None:
     sql, names = built
     fields_map = meta.fields_map
     await conn.execute_query(sql, [fields_map[name].to_db_value(getattr(obj, name), obj) for name in names])
+
+
+_select_sql: dict[tuple[type, str, bool], str] = {}
+
+
+async def get_by_pk(model: type, pk: Any, *, for_update: bool = False):
+    """Reads one row by primary key with SQL built once per model (no query building per call), locked until the
+    transaction ends when `for_update` (PostgreSQL; SQLite writes one at a time anyway); None when absent."""
+    conn = connections.get("default")
+    dialect = conn.capabilities.dialect
+    sql = _select_sql.get((model, dialect, for_update))
+    if sql is None:
+        meta = model._meta
+        mark = "$1" if dialect == "postgres" else "?"
+        lock = " FOR UPDATE" if for_update and dialect == "postgres" else ""
+        sql = _select_sql[(model, dialect, for_update)] = (
+            f'SELECT * FROM "{meta.db_table}" WHERE "{meta.db_pk_column}" = {mark} LIMIT 1{lock}')
+    rows = await conn.execute_query_dict(sql, [pk])
+    return model._init_from_db(**rows[0]) if rows else None
