@@ -161,7 +161,9 @@ async def add(**values) -> Case:
 
 
 async def add_event(**values) -> CaseEvent:
-    return await CaseEvent.create(**values)
+    event = CaseEvent(**values)
+    await db.insert(event)
+    return event
 
 
 async def add_events(events: list[CaseEvent]) -> None:

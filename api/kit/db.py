@@ -189,26 +189,43 @@ async def save_many(objects: list, fields: tuple[str, ...]) -> None:
     await conn.execute_many(sql, rows)
 
 
-_insert_sql: dict[tuple[type, str], tuple[str, tuple[str, ...]]] = {}
+_insert_sql: dict[tuple[type, str, bool], tuple[str, tuple[str, ...]]] = {}
+
+
+def _insert(obj, dialect: str, *, once: bool) -> tuple[str, tuple[str, ...]]:
+    """The INSERT of a model's row (SQL and the fields whose values it takes, in order), built once per model."""
+    built = _insert_sql.get((type(obj), dialect, once))
+    if built is None:
+        meta = obj._meta
+        names = tuple(name for name in meta.fields_db_projection
+                      if not (name == meta.pk_attr and meta.pk.generated))
+        marks = ", ".join(f"${i}" if dialect == "postgres" else "?" for i in range(1, len(names) + 1))
+        columns = ", ".join(f'"{meta.fields_db_projection[name]}"' for name in names)
+        tail = " ON CONFLICT DO NOTHING" if once else f' RETURNING "{meta.db_pk_column}"'
+        built = _insert_sql[(type(obj), dialect, once)] = (
+            f'INSERT INTO "{meta.db_table}" ({columns}) VALUES ({marks}){tail}', names)
+    return built
+
+
+async def insert(obj) -> None:
+    """Inserts a new row and sets its generated primary key, with SQL built once per model (what `create`
+    does, without building the query each time). Runs in the current transaction, if any."""
+    conn = connections.get("default")
+    sql, names = _insert(obj, conn.capabilities.dialect, once=False)
+    fields_map = obj._meta.fields_map
+    rows = await conn.execute_query_dict(sql, [fields_map[name].to_db_value(getattr(obj, name), obj)
+                                               for name in names])
+    obj.pk = next(iter(rows[0].values()))
+    obj._saved_in_db = True
 
 
 async def add_once(obj) -> None:
     """Inserts a row unless one of the table's unique keys already holds it (`INSERT … ON CONFLICT DO NOTHING`,
     one statement, the SQL built once per model): what `bulk_create(ignore_conflicts=True)` of one row does,
     without building the query each time. Runs in the current transaction, if any."""
-    meta = obj._meta
     conn = connections.get("default")
-    dialect = conn.capabilities.dialect
-    built = _insert_sql.get((type(obj), dialect))
-    if built is None:
-        names = tuple(name for name in meta.fields_db_projection
-                      if not (name == meta.pk_attr and meta.pk.generated))
-        marks = ", ".join(f"${i}" if dialect == "postgres" else "?" for i in range(1, len(names) + 1))
-        columns = ", ".join(f'"{meta.fields_db_projection[name]}"' for name in names)
-        built = _insert_sql[(type(obj), dialect)] = (
-            f'INSERT INTO "{meta.db_table}" ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING', names)
-    sql, names = built
-    fields_map = meta.fields_map
+    sql, names = _insert(obj, conn.capabilities.dialect, once=True)
+    fields_map = obj._meta.fields_map
     await conn.execute_query(sql, [fields_map[name].to_db_value(getattr(obj, name), obj) for name in names])
 
 
