@@ -74,18 +74,25 @@ class RedisStore:
 
         self._redis = aioredis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self._prefix = prefix
+        self._hit = None
+
+    # one command, atomic in Redis: the count, an expiry set when the key has none (new, or left without one by
+    # a crash between INCR and EXPIRE in an older version), and the time left
+    _HIT = """
+    local count = redis.call('INCR', KEYS[1])
+    local ttl = redis.call('PTTL', KEYS[1])
+    if ttl < 0 then
+        redis.call('EXPIRE', KEYS[1], ARGV[1])
+        ttl = tonumber(ARGV[1]) * 1000
+    end
+    return {count, ttl}
+    """
 
     async def hit(self, key: str, window: int) -> tuple[int, float]:
-        name = self._prefix + key
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.incr(name)
-            pipe.expire(name, window, nx=True)
-            pipe.pttl(name)
-            count, _, ttl_ms = await pipe.execute()
-        if ttl_ms < 0:  # a key left without expiry (a crash between INCR and EXPIRE in an older version)
-            await self._redis.expire(name, window)
-            ttl_ms = window * 1000
-        return int(count), ttl_ms / 1000
+        if self._hit is None:
+            self._hit = self._redis.register_script(self._HIT)  # EVALSHA, loading the script when Redis lacks it
+        count, ttl_ms = await self._hit(keys=[self._prefix + key], args=[window])
+        return int(count), int(ttl_ms) / 1000
 
     async def count(self, key: str) -> tuple[int, float]:
         name = self._prefix + key

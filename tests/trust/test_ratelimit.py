@@ -94,6 +94,26 @@ async def test_redis_counts_are_shared_between_limiters(redis_server):
         await two.close()
 
 
+async def test_a_redis_count_left_without_an_expiry_gets_one_and_the_script_survives_a_flush(redis_server):
+    from redis import asyncio as aioredis
+
+    store = RedisStore(redis_server.url)
+    raw = aioredis.from_url(redis_server.url)
+    try:
+        await raw.set("dachuan:rl:stuck", 5)  # as a crash between INCR and EXPIRE could have left it
+        assert await store.hit("stuck", 60) == (6, 60.0)
+        assert 59_000 <= await raw.pttl("dachuan:rl:stuck") <= 60_000
+        count, left = await store.hit("stuck", 60)
+        assert count == 7 and 58 <= left <= 60
+        await raw.script_flush()  # Redis restarted: the script is loaded again
+        await raw.delete("dachuan:rl:fresh")
+        assert (await store.hit("fresh", 30))[0] == 1
+        assert 29_000 <= await raw.pttl("dachuan:rl:fresh") <= 30_000
+    finally:
+        await raw.aclose()
+        await store.close()
+
+
 async def test_redis_down_lets_requests_through(redis_server):
     store = RedisStore(redis_server.url)
     limiter = RateLimiter(store)
