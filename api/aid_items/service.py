@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -13,9 +14,22 @@ from api.kit.actors import Actor
 from api.kit.errors import NotAllowedError, NotFoundError, ValidationError, echo
 from api.kit.forms import check_form_schema
 
+# Every workflow action reads its case's item for the rules (route, time limits). Items change seldom (an admin's
+# edit), so each process keeps what it read for a few seconds: an edit made through this process is seen at once,
+# one made through another process within ITEM_CACHE_SECONDS.
+ITEM_CACHE_SECONDS = 5.0
+_by_id: dict[int, tuple[float, AidItem]] = {}
+_now = time.monotonic  # what the copies' age is measured with (a test moves it)
+
+
+def forget_cached() -> None:
+    """Drops this process's copies of items (after any write to the catalogue)."""
+    _by_id.clear()
+
 
 async def ensure_defaults() -> int:
     """Writes the ten default items when the catalogue is empty; returns how many were written."""
+    forget_cached()
     if await repository.count():
         return 0
     for item in DEFAULT_ITEMS:
@@ -37,8 +51,16 @@ async def get_by_code(code: str) -> AidItem:
 
 
 async def get_by_id(item_id: int) -> AidItem | None:
-    """Returns an item by id."""
-    return await repository.by_id(item_id)
+    """Returns an item by id, as read at most ITEM_CACHE_SECONDS ago (for the rules of a workflow action; the
+    item must not be changed by the caller)."""
+    now = _now()
+    cached = _by_id.get(item_id)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    item = await repository.by_id(item_id)
+    if item is not None:
+        _by_id[item_id] = (now + ITEM_CACHE_SECONDS, item)
+    return item
 
 
 def route_of(item: AidItem) -> Route:
@@ -126,4 +148,5 @@ async def update(actor: Actor, code: str, change: ItemUpdate) -> AidItem:
     if change.sort_order is not None:
         item.sort_order = change.sort_order
     await item.save()
+    forget_cached()
     return item
