@@ -29,6 +29,16 @@ def _refuse(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
+async def _signed(request: Request) -> tuple[bytes, str] | JSONResponse:
+    """The request's body and nonce when the province signed it, or the refusal to answer with."""
+    body = await request.body()
+    checked = contract.check(request.headers, "POST", request.url.path, body, get_settings().province_callback_keys)
+    if isinstance(checked, contract.SignatureProblem):
+        log.warning("refused provincial callback to %s: %s", request.url.path, checked.code)
+        return _refuse(401, checked.code, checked.message)
+    return body, checked[1]
+
+
 async def _remember(nonce: str) -> None:
     """Records the request's nonce in the current transaction (IntegrityError when it was seen before), and now
     and then forgets the ones too old to be replayed."""
@@ -43,12 +53,10 @@ async def _remember(nonce: str) -> None:
 @router.post(contract.CALLBACK_PATH)
 async def callback(request: Request) -> JSONResponse:
     """Records a provincial decision; a forged, stale, replayed or unknown callback changes nothing."""
-    body = await request.body()
-    checked = contract.check(request.headers, "POST", request.url.path, body, get_settings().province_callback_keys)
-    if isinstance(checked, contract.SignatureProblem):
-        log.warning("refused provincial callback: %s", checked.code)
-        return _refuse(401, checked.code, checked.message)
-    _, nonce = checked
+    signed = await _signed(request)
+    if isinstance(signed, JSONResponse):
+        return signed
+    body, nonce = signed
     try:
         decision = json.loads(body)
         if not isinstance(decision, dict):
@@ -72,12 +80,10 @@ async def callback(request: Request) -> JSONResponse:
 async def callbacks(request: Request) -> JSONResponse:
     """Records several provincial decisions sent together; each is answered apart (see the contract), and a
     forged, stale or replayed request changes nothing."""
-    body = await request.body()
-    checked = contract.check(request.headers, "POST", request.url.path, body, get_settings().province_callback_keys)
-    if isinstance(checked, contract.SignatureProblem):
-        log.warning("refused provincial callbacks: %s", checked.code)
-        return _refuse(401, checked.code, checked.message)
-    _, nonce = checked
+    signed = await _signed(request)
+    if isinstance(signed, JSONResponse):
+        return signed
+    body, nonce = signed
     try:
         decisions = json.loads(body).get("decisions")
     except (ValueError, AttributeError):
