@@ -65,19 +65,18 @@ async def dispatch_once(worker: str, policy: RetryPolicy, *, batch: int = 20, co
     now = clock.now()
     # one statement claims the rows (autocommit): they are this worker's once it returns
     claimed = await repository.claim(worker, now + timedelta(seconds=policy.lease_seconds), now, batch)
+    # the messages of a topic delivered together go in one call; the others one by one, below
     together: dict[str, list[OutboxMessage]] = {}
+    single: list[OutboxMessage] = []
     for message in claimed:
         if message.topic in _batch_handlers:
             together.setdefault(message.topic, []).append(message)
-    if together:
-        single = [m for m in claimed if m.topic not in together]
-        for topic, messages in together.items():
-            await _deliver_together(_batch_handlers[topic], messages, policy)
+        else:
+            single.append(message)
+    for topic, messages in together.items():
+        await _deliver_together(_batch_handlers[topic], messages, policy)
+    if len(single) <= 1 or concurrency <= 1:
         for message in single:
-            await _deliver(message, policy)
-        return len(claimed)
-    if len(claimed) <= 1 or concurrency <= 1:
-        for message in claimed:
             await _deliver(message, policy)
         return len(claimed)
     # each claimed row belongs to this worker alone and is delivered by one task with its own transaction
@@ -87,7 +86,7 @@ async def dispatch_once(worker: str, policy: RetryPolicy, *, batch: int = 20, co
         async with slots:
             await _deliver(message, policy)
 
-    failures = [r for r in await asyncio.gather(*(deliver(m) for m in claimed), return_exceptions=True)
+    failures = [r for r in await asyncio.gather(*(deliver(m) for m in single), return_exceptions=True)
                 if isinstance(r, BaseException)]
     if failures:  # every other message of the batch was still delivered; its row is claimed again later
         raise failures[0]
