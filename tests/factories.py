@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
 import uuid
 from datetime import date, timedelta
@@ -176,3 +178,21 @@ async def submit_proxy_case(worker: Actor, applicant_id: int, item: str = "dibao
         return await cases.submit(worker, cases.SubmitInput(item_code=item, submission_key=key(),
                                                             form=sample_form(item), material_ids=ids,
                                                             applicant_id=applicant_id))
+
+
+def reading_together(monkeypatch, module, name: str, n: int, *, within: float = 1.0) -> None:
+    """Makes `module.name` (an async read) hold each caller after its read until `n` callers have read, or
+    `within` seconds have passed: requests sent at once all read before any of them writes, if they can, which is
+    the race a lock has to stop."""
+    read, readers, all_read = getattr(module, name), [], asyncio.Event()
+
+    async def read_together(*args, **kwargs):
+        found = await read(*args, **kwargs)
+        readers.append(args)
+        if len(readers) == n:
+            all_read.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(all_read.wait(), within)
+        return found
+
+    monkeypatch.setattr(module, name, read_together)

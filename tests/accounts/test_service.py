@@ -24,7 +24,7 @@ from api.kit.errors import (
     RateLimitedError,
     ValidationError,
 )
-from tests.factories import ADMIN, CUIPING, DISTRICT, XINQIAO, YANBA, make_staff, staff_actor
+from tests.factories import ADMIN, CUIPING, DISTRICT, XINQIAO, YANBA, make_staff, reading_together, staff_actor
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 PHONE = "13800138000"
@@ -488,22 +488,10 @@ async def test_code_requested_twice_at_once_is_sent_once(frozen, sms, monkeypatc
     """A double-tapped 获取验证码: one code goes out (a second one would make the first, which may be the one
     the person types, wrong); the other tap is told to wait."""
     import asyncio
-    import contextlib
 
     from api.accounts import repository
 
-    latest_code, readers, both_read = repository.latest_code, [], asyncio.Event()
-
-    async def read_together(phone: str, **options):
-        found = await latest_code(phone, **options)
-        readers.append(phone)
-        if len(readers) == 2:
-            both_read.set()
-        with contextlib.suppress(TimeoutError):  # the two requests read before either writes, if they can
-            await asyncio.wait_for(both_read.wait(), 1.0)
-        return found
-
-    monkeypatch.setattr(repository, "latest_code", read_together)
+    reading_together(monkeypatch, repository, "latest_code", 2)  # the two requests read before either writes
 
     results = await asyncio.gather(request_code(), request_code(), return_exceptions=True)
 
@@ -515,23 +503,12 @@ async def test_wrong_passwords_sent_at_once_each_count_towards_the_lock(frozen, 
     """Five guesses sent together (a script) lock the account as five in a row do; the right password is then
     refused too."""
     import asyncio
-    import contextlib
 
     from api.accounts import repository
 
     _, username = await make_staff("township_officer")
-    staff_by_username, readers, all_read = repository.staff_by_username, [], asyncio.Event()
-
-    async def read_together(name: str, **options):
-        found = await staff_by_username(name, **options)
-        readers.append(name)
-        if len(readers) == 5:
-            all_read.set()
-        with contextlib.suppress(TimeoutError):  # the guesses read the account before any writes, if they can
-            await asyncio.wait_for(all_read.wait(), 0.5)
-        return found
-
-    monkeypatch.setattr(repository, "staff_by_username", read_together)
+    # the guesses read the account before any writes
+    reading_together(monkeypatch, repository, "staff_by_username", 5, within=0.5)
     results = await asyncio.gather(*(sign_in_staff(username, f"Wrong000{n}x") for n in range(5)),
                                    return_exceptions=True)
     with pytest.raises(AuthError) as caught:

@@ -13,7 +13,7 @@ from api.applicants.models import Applicant, HouseholdMember
 from api.kit.db import unit_of_work
 from api.kit.errors import ConflictError, NotAllowedError, ValidationError
 from api.kit.idnumber import make_id_number
-from tests.factories import CUIPING, OTHER_TOWN, OTHER_VILLAGE, XINQIAO, YANBA, staff_actor
+from tests.factories import CUIPING, OTHER_TOWN, OTHER_VILLAGE, XINQIAO, YANBA, reading_together, staff_actor
 
 PHONE = "13900139000"
 MAN = make_id_number(birth=date(1958, 3, 9), seq=123)
@@ -215,25 +215,13 @@ async def test_own_profile_saved_twice_at_once_is_saved_once_without_an_error(db
     """A double-tapped 保存 on a first profile: both taps succeed, with one profile (the second used to be
     refused as a conflict, 数据已被他人修改或重复提交)."""
     import asyncio
-    import contextlib
 
     from api.applicants import repository
 
     result = await sign_in_with_phone(sms, PHONE)
     async with unit_of_work():
         actor = await accounts.resolve_session(result.token)
-    by_account, readers, both_read = repository.by_account, [], asyncio.Event()
-
-    async def read_together(citizen_id: int):
-        found = await by_account(citizen_id)
-        readers.append(citizen_id)
-        if len(readers) == 2:
-            both_read.set()
-        with contextlib.suppress(TimeoutError):  # both taps read before either writes, if they can
-            await asyncio.wait_for(both_read.wait(), 1.0)
-        return found
-
-    monkeypatch.setattr(repository, "by_account", read_together)
+    reading_together(monkeypatch, repository, "by_account", 2)  # both taps read before either writes
 
     async def save() -> Applicant:
         async with unit_of_work():
