@@ -48,10 +48,11 @@ def main() -> None:
           f"演示账号（工作人员，密码相同）：\n{demo.describe()}\n"
           f"申请人验证码（开发环境不发短信）写入 {settings.storage_root.parent / 'sms-inbox.txt'}\n", flush=True)
     # proxy_headers off: which X-Forwarded-For to believe is the app's own setting (TRUST_FORWARDED_FOR,
-    # api/kit/requests.py), not uvicorn's default of trusting it from any client on 127.0.0.1
+    # api/kit/requests.py), not uvicorn's default of trusting it from any client on 127.0.0.1; libuv's event
+    # loop and the C HTTP parser named, not left to what happens to be installed
     uvicorn.run("api.app:create_app", factory=True, host=os.environ.get("HOST", "127.0.0.1"), port=port,
                 ws_per_message_deflate=False, log_level="info", log_config=None, access_log=False,
-                proxy_headers=False)
+                proxy_headers=False, loop="uvloop", http="httptools")
 
 
 if __name__ == "__main__":

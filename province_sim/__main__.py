@@ -19,7 +19,8 @@ def main() -> None:
     print(f"province_sim listening on http://{config.host}:{config.port} (database {config.database_path}, "
           f"decisions after {config.decision_delay_seconds:g} s)", flush=True)
     # no access line per request: every push already logs its application, and a refusal its reason
-    uvicorn.run(app, host=config.host, port=config.port, log_level="info", access_log=False)
+    uvicorn.run(app, host=config.host, port=config.port, log_level="info", access_log=False, loop="uvloop",
+                http="httptools")
 
 
 if __name__ == "__main__":

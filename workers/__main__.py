@@ -6,6 +6,8 @@ import asyncio
 import logging
 import signal
 
+import uvloop
+
 from api.kit.broker import configure_broker
 from api.kit.crypto import configure_cipher
 from api.kit.db import close_db, init_db
@@ -43,4 +45,4 @@ def configure_worker_logging() -> None:
 
 if __name__ == "__main__":
     configure_worker_logging()
-    asyncio.run(main())
+    uvloop.run(main())  # the loop the API runs on (libuv's): each I/O costs less CPU than with asyncio's own
