@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from typing import Any
@@ -24,18 +26,120 @@ MODEL_MODULES = [
 ]
 
 
+_MARK = re.compile(r"\$(\d+)")
+_sql_log = logging.getLogger("tortoise.db_client")  # where Tortoise logs its statements (tests count them there)
+
+
+def _together(held: list[tuple[str, list, Callable[[Any], None] | None]]) -> tuple[str, list]:
+    """One statement of several writes: each a data-modifying WITH part, its $n renumbered after the ones before,
+    and the RETURNING value of each that has one in the single row the statement answers."""
+    parts, values, answers = [], [], []
+    for i, (sql, args, on_value) in enumerate(held):
+        offset = len(values)
+        parts.append(f"w{i} AS ({_MARK.sub(lambda m, offset=offset: f'${int(m[1]) + offset}', sql)})")
+        values += args
+        if on_value is not None:
+            answers.append(f"(SELECT * FROM w{i}) AS w{i}")
+    return f"WITH {', '.join(parts)} SELECT {', '.join(answers) or '1'}", values
+
+
+_PooledConnection: type | None = None
+
+
 def _pooled_connection_class() -> type:
+    global _PooledConnection
+    if _PooledConnection is not None:
+        return _PooledConnection
     import asyncpg
 
     class PooledConnection(asyncpg.Connection):
         """Goes back to the pool without asyncpg's reset query (a round trip and four statements after every
         query run outside a transaction): nothing here leaves session state behind (no LISTEN, advisory lock,
         cursor or session-level SET; SET LOCAL ends with its transaction). An open transaction is still
-        rolled back."""
+        rolled back.
+
+        Holds writes back (`hold`): a write of a unit of work that nothing reads back before the commit waits
+        here and goes to the server with the writes held after it, as one statement, just before the next
+        statement of any kind on this connection (a read, another write, the commit). So the server sees the
+        same statements in the same order, one round trip instead of several. A rollback (to a savepoint, or
+        of the whole transaction) drops what is held: it was written after the last statement sent."""
+
+        _held: list | tuple = ()  # (table, sql, args, on_value) in order; the instance's own list once it holds
 
         def get_reset_query(self) -> str:
             return ""
 
+        def hold(self, table: str, sql: str, args: list, on_value: Callable[[Any], None] | None = None) -> bool:
+            """Holds a write (its RETURNING value, if any, goes to `on_value` when it is sent); False, holding
+            nothing, when a write to that table is held already: writes sent together must not touch one row
+            twice (PostgreSQL does not order the parts of one statement), so the caller sends it as usual."""
+            if any(t == table for t, *_ in self._held):
+                return False
+            if not self._held:
+                self._held = []
+            self._held.append((table, sql, args, on_value))
+            return True
+
+        async def send_held(self) -> None:
+            """Sends the held writes now, one statement for all of them."""
+            held = [(sql, args, on_value) for _, sql, args, on_value in self._held]
+            self._held = []
+            if not held:
+                return
+            if len(held) == 1:
+                sql, values = held[0][0], held[0][1]
+            else:
+                sql, values = _together(held)
+            _sql_log.debug("%s: %s", sql, values)
+            row = await super().fetchrow(sql, *values)
+            answers = iter(row.values() if row is not None else ())
+            for _, _, on_value in held:
+                if on_value is not None:
+                    on_value(next(answers))
+
+        async def execute(self, query: str, *args, **kwargs) -> str:
+            if self._held:
+                if not args and query.startswith("ROLLBACK"):
+                    self._held = []
+                else:
+                    await self.send_held()
+            return await super().execute(query, *args, **kwargs)
+
+        async def executemany(self, command: str, args, **kwargs):
+            if self._held:
+                await self.send_held()
+            return await super().executemany(command, args, **kwargs)
+
+        async def fetch(self, query: str, *args, **kwargs):
+            if self._held:
+                await self.send_held()
+            return await super().fetch(query, *args, **kwargs)
+
+        async def fetchrow(self, query: str, *args, **kwargs):
+            if self._held:
+                await self.send_held()
+            return await super().fetchrow(query, *args, **kwargs)
+
+        async def fetchval(self, query: str, *args, **kwargs):
+            if self._held:
+                await self.send_held()
+            return await super().fetchval(query, *args, **kwargs)
+
+        async def fetchmany(self, query: str, args, **kwargs):
+            if self._held:
+                await self.send_held()
+            return await super().fetchmany(query, args, **kwargs)
+
+        async def prepare(self, query: str, **kwargs):
+            if self._held:
+                await self.send_held()
+            return await super().prepare(query, **kwargs)
+
+        async def reset(self, **kwargs) -> None:
+            self._held = []
+            await super().reset(**kwargs)
+
+    _PooledConnection = PooledConnection
     return PooledConnection
 
 
@@ -153,18 +257,49 @@ class UnitOfWork:
         self._token = _after_commit.set(self._callbacks)
         self._unit_token = _unit.set(self)
         self._tx = in_transaction()
-        await self._tx.__aenter__()
+        self._client = await self._tx.__aenter__()
         return self
 
     async def __aexit__(self, exc_type, exc, tb) -> None:
+        failed: BaseException | None = None
         try:
+            if exc_type is None:
+                try:  # the writes still held go before the commit; one that fails rolls the unit back
+                    await _send_held(self._client)
+                except BaseException as e:
+                    failed, exc_type, exc, tb = e, type(e), e, e.__traceback__
             await self._tx.__aexit__(exc_type, exc, tb)
         finally:
             _after_commit.reset(self._token)
             _unit.reset(self._unit_token)
+        if failed is not None:
+            raise failed
         if exc_type is None:
             for callback in self._callbacks:
                 await callback()
+
+
+def _holding(conn) -> Any:
+    """The PostgreSQL connection of the current unit of work's own transaction, which may hold writes back
+    (`PooledConnection.hold`); None elsewhere (SQLite, no unit, a nested transaction, another connection)."""
+    unit = _unit.get()
+    if unit is None or conn is not unit._client:
+        return None
+    connection = getattr(conn, "_connection", None)
+    return connection if callable(getattr(connection, "hold", None)) else None
+
+
+async def _send_held(client) -> None:
+    """Sends what the unit's connection holds, its errors translated as Tortoise translates a statement's."""
+    connection = getattr(client, "_connection", None)
+    if not getattr(connection, "_held", None):
+        return
+
+    async def send(_client) -> None:
+        async with client.acquire_connection() as held_on:
+            await held_on.send_held()
+
+    await client._translate_exceptions(send)
 
 
 def unit_of_work() -> UnitOfWork:
@@ -175,7 +310,8 @@ def unit_of_work() -> UnitOfWork:
 async def save_many(objects: list, fields: tuple[str, ...]) -> None:
     """Writes these fields of several rows of one model back in one round trip: one UPDATE by primary key per
     row, sent as one batch (`executemany`), each value converted by its field as a save converts it. A row
-    listed twice is written twice, in order. Runs in the current transaction, if any."""
+    listed twice is written twice, in order. Runs in the current transaction, if any; one row, in a unit of
+    work on PostgreSQL, is held back to go with the next statement (`PooledConnection.hold`)."""
     if not objects:
         return
     meta = objects[0]._meta
@@ -186,7 +322,9 @@ async def save_many(objects: list, fields: tuple[str, ...]) -> None:
     sets = ", ".join(f'"{columns[name]}" = {mark}' for name, mark in zip(fields, marks, strict=False))
     sql = f'UPDATE "{meta.db_table}" SET {sets} WHERE "{pk}" = {marks[-1]}'
     rows = [[fields_map[name].to_db_value(getattr(obj, name), obj) for name in fields] + [obj.pk] for obj in objects]
-    await conn.execute_many(sql, rows)
+    holding = _holding(conn) if len(rows) == 1 else None
+    if holding is None or not holding.hold(meta.db_table, sql, rows[0]):
+        await conn.execute_many(sql, rows)
 
 
 _insert_sql: dict[tuple[type, str, bool], tuple[str, tuple[str, ...]]] = {}
@@ -209,24 +347,32 @@ def _insert(obj, dialect: str, *, once: bool) -> tuple[str, tuple[str, ...]]:
 
 async def insert(obj) -> None:
     """Inserts a new row and sets its generated primary key, with SQL built once per model (what `create`
-    does, without building the query each time). Runs in the current transaction, if any."""
+    does, without building the query each time). Runs in the current transaction, if any; in a unit of work on
+    PostgreSQL the write is held back to go with the next statement (`PooledConnection.hold`), and the key is
+    set when it goes."""
     conn = connections.get("default")
     sql, names = _insert(obj, conn.capabilities.dialect, once=False)
     fields_map = obj._meta.fields_map
-    rows = await conn.execute_query_dict(sql, [fields_map[name].to_db_value(getattr(obj, name), obj)
-                                               for name in names])
-    obj.pk = next(iter(rows[0].values()))
+    values = [fields_map[name].to_db_value(getattr(obj, name), obj) for name in names]
     obj._saved_in_db = True
+    holding = _holding(conn)
+    if holding is not None and holding.hold(obj._meta.db_table, sql, values, lambda pk: setattr(obj, "pk", pk)):
+        return
+    rows = await conn.execute_query_dict(sql, values)
+    obj.pk = next(iter(rows[0].values()))
 
 
 async def add_once(obj) -> None:
     """Inserts a row unless one of the table's unique keys already holds it (`INSERT … ON CONFLICT DO NOTHING`,
     one statement, the SQL built once per model): what `bulk_create(ignore_conflicts=True)` of one row does,
-    without building the query each time. Runs in the current transaction, if any."""
+    without building the query each time. Runs in the current transaction, if any; held back in a unit of work
+    on PostgreSQL, as `insert` is."""
     conn = connections.get("default")
     sql, names = _insert(obj, conn.capabilities.dialect, once=True)
-    fields_map = obj._meta.fields_map
-    await conn.execute_query(sql, [fields_map[name].to_db_value(getattr(obj, name), obj) for name in names])
+    values = [obj._meta.fields_map[name].to_db_value(getattr(obj, name), obj) for name in names]
+    holding = _holding(conn)
+    if holding is None or not holding.hold(obj._meta.db_table, sql, values):
+        await conn.execute_query(sql, values)
 
 
 _select_sql: dict[tuple[type, str, bool], str] = {}
