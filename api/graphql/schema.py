@@ -10,12 +10,11 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import (
-    AddValidationRules,
     MaskErrors,
     MaxAliasesLimiter,
-    MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
+    SchemaExtension,
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
@@ -93,6 +92,13 @@ class DomainErrorCodes(MaskErrors):
         return GraphQLError(self.error_message, nodes=error.nodes, source=error.source, positions=error.positions,
                             path=error.path, extensions={"code": "internal_error"})
 
+    def _process_result(self, result: object) -> None:
+        # what MaskErrors asks through a runtime-checked Protocol (an isinstance that inspects the class each
+        # time, once per request and per frame sent to a subscriber), asked directly
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = self._process_errors(errors)
+
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         for e in errors:
             if isinstance(e.original_error, DomainError):
@@ -108,15 +114,36 @@ class DomainErrorCodes(MaskErrors):
         return super()._process_errors(errors)
 
 
-class DocumentCache(ParserCache):
-    """ParserCache that leaves a document it cannot parse to strawberry's own parsing, which answers the syntax
-    error as a GraphQL error. Over the socket, the error raised inside the cache's hook escaped strawberry's
-    handling: the operation ended with a bare `complete`, as if it had run, and the error was logged as a crash."""
+# strawberry's caches live at module level, one per size: every request and every schema shares them
+_parse = ParserCache(maxsize=256).cached_parse_document  # one shared document per operation text
+_validate = ValidationCache(maxsize=256).cached_validate_document
+
+
+class PreparedDocuments(SchemaExtension):
+    """Parses each operation text once (within the token limit) and validates each document once (with the depth
+    and alias rules), in caches every request shares: what strawberry's ParserCache, MaxTokensLimiter, two
+    AddValidationRules and ValidationCache do, in one extension, so each request builds two hooks instead of five.
+
+    A document it cannot parse is left to strawberry's own parsing, which answers the syntax error as a GraphQL
+    error. Over the socket, the error raised inside the hook escaped strawberry's handling: the operation ended
+    with a bare `complete`, as if it had run, and the error was logged as a crash."""
+
+    def __init__(self, *, max_tokens: int, rules: tuple) -> None:
+        self.max_tokens = max_tokens
+        self.rules = rules
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
+        context.parse_options["max_tokens"] = self.max_tokens  # strawberry's own parsing, below, keeps it too
         with suppress(GraphQLError):  # left unparsed: strawberry parses it again, inside its own error handling
-            context.graphql_document = self.cached_parse_document(context.query, **context.parse_options)
+            context.graphql_document = _parse(context.query, **context.parse_options)
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        context.validation_rules = context.validation_rules + self.rules
+        context.pre_execution_errors = _validate(context.schema._schema, context.graphql_document,
+                                                 context.validation_rules)
         yield
 
 
@@ -133,15 +160,11 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     """Returns the schema with depth, token, alias and cost limits; unexpected errors masked outside development."""
     # factories, not instances: an extension keeps the request it serves, so overlapping requests need their own
     # the limits' rule classes are made once, so the validation cache sees the same rules for the same document
-    depth_rules = QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules
-    alias_rules = MaxAliasesLimiter(max_alias_count=settings.max_query_aliases).validation_rules
+    rules = (*QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+             *MaxAliasesLimiter(max_alias_count=settings.max_query_aliases).validation_rules)
     extensions = [
         OperationMetrics,
-        lambda: DocumentCache(maxsize=256),  # one shared document per operation text (subscriptions hold theirs)
-        lambda: AddValidationRules(depth_rules),
-        lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
-        lambda: AddValidationRules(alias_rules),
-        lambda: ValidationCache(maxsize=256),
+        lambda: PreparedDocuments(max_tokens=settings.max_query_tokens, rules=rules),
         lambda: OperationGuard(max_cost=settings.max_query_cost,
                                staff_only_introspection=settings.environment == "production"),
         lambda: DomainErrorCodes(mask=not settings.is_development),
