@@ -176,6 +176,22 @@ async def test_messages_published_together_arrive_in_order_on_each_channel(redis
     assert on_region == {"seq": 1}
 
 
+async def test_messages_published_together_still_go_after_redis_restarts_without_its_scripts(
+        redis_brokers, redis_server):
+    publisher, listener = redis_brokers
+    async with listener.subscribe("case:14") as sub:
+        await publisher.publish_many([("case:14", {"seq": 1}), ("case:14", {"seq": 2})])
+        before = [await next_message(sub), await next_message(sub)]
+        redis_server.stop()
+        redis_server.restart()  # a new server: the publishing script is unknown to it
+        assert await next_message(sub) == RESYNC
+        await publisher.publish_many([("case:14", {"seq": 3}), ("case:14", {"seq": 4})])
+        after = [await next_message(sub), await next_message(sub)]
+
+    assert before == [{"seq": 1}, {"seq": 2}]
+    assert after == [{"seq": 3}, {"seq": 4}]
+
+
 async def test_publishing_several_while_redis_is_down_logs_and_returns(redis_brokers, redis_server, caplog):
     publisher, _ = redis_brokers
     redis_server.stop()
