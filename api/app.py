@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.requests import HTTPConnection
 
 from api.accounts.sms import configure_sms
+from api.aid_items.service import watch_writes as watch_item_writes
 from api.analytics.routes import router as analytics_router
 from api.audit import service as audit
 from api.disbursements.routes import router as disbursements_router
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             await broker.start()
             stack.push_async_callback(broker.stop)
             session_watch.start()  # ended sessions close their live connections from the first one on
+            watch_item_writes()  # another process's edit of an aid item drops this one's copies
             stack.push_async_callback(limiter.close)
             if sim_app is not None and manage_database:
                 await stack.enter_async_context(sim_app.router.lifespan_context(sim_app))

@@ -8,6 +8,7 @@ import signal
 
 import uvloop
 
+from api.aid_items.service import watch_writes as watch_item_writes
 from api.kit.broker import configure_broker
 from api.kit.crypto import configure_cipher
 from api.kit.db import close_db, init_db
@@ -22,6 +23,7 @@ async def main() -> None:
     configure_cipher(settings)
     broker = configure_broker(settings)
     await broker.start()
+    watch_item_writes()  # an admin's edit of an aid item drops the copies the actions here read
     await init_db(settings.database_url)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

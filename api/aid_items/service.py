@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from dataclasses import dataclass
 from decimal import Decimal
@@ -11,20 +13,66 @@ from api.aid_items.defaults import DEFAULT_ITEMS
 from api.aid_items.models import AidItem
 from api.cases.workflow import STAGES, Route
 from api.kit.actors import Actor
+from api.kit.broker import SubscriberTooSlow, get_broker
+from api.kit.db import after_commit
 from api.kit.errors import NotAllowedError, NotFoundError, ValidationError, echo
 from api.kit.forms import check_form_schema
 
+log = logging.getLogger("dachuan.aid_items")
+
 # Every workflow action reads its case's item for the rules (route, time limits). Items change seldom (an admin's
-# edit), so each process keeps what it read for a few seconds: an edit made through this process is seen at once,
-# one made through another process within ITEM_CACHE_SECONDS.
+# edit), so each process keeps what it read for a few seconds. A write drops the copies of this process at once
+# and, once it commits, those of every process that listens (`watch_writes`: the APIs and the workers) as the
+# ITEMS_WRITTEN announcement reaches it; were one lost (Redis away), a copy is read again after
+# ITEM_CACHE_SECONDS.
 ITEM_CACHE_SECONDS = 5.0
+ITEMS_WRITTEN = "aid-items-written"
 _by_id: dict[int, tuple[float, AidItem]] = {}
 _now = time.monotonic  # what the copies' age is measured with (a test moves it)
 
 
 def forget_cached() -> None:
-    """Drops this process's copies of items (after any write to the catalogue)."""
+    """Drops this process's copies of items."""
     _by_id.clear()
+
+
+def _written() -> None:
+    """After a write to the catalogue: drops this process's copies now, and again once the write commits (a read
+    in between would keep the old item), then tells every other process."""
+    forget_cached()
+
+    async def announce() -> None:
+        forget_cached()
+        await get_broker().publish(ITEMS_WRITTEN, {"written": True})
+
+    after_commit(announce)
+
+
+_watch: tuple[asyncio.Task, object] | None = None
+
+
+def watch_writes() -> None:
+    """Drops this process's copies whenever a write is announced, from now on (the API's start-up and the
+    workers call it; a second call on the same loop and broker does nothing)."""
+    global _watch
+    loop, broker = asyncio.get_running_loop(), get_broker()
+    if _watch is not None and not _watch[0].done() and _watch[0].get_loop() is loop and _watch[1] is broker:
+        return
+    if _watch is not None and not _watch[0].done() and _watch[0].get_loop() is loop:
+        _watch[0].cancel()  # the broker was replaced (tests): listen on the new one
+    subscription = broker.subscribe(ITEMS_WRITTEN, max_queue=100)
+    _watch = (loop.create_task(_forget_on_writes(subscription), name="aid-items-watch"), broker)
+
+
+async def _forget_on_writes(subscription) -> None:
+    try:
+        async for _ in subscription:  # an announcement, or a resync after an outage (one may have been lost)
+            forget_cached()
+    except SubscriberTooSlow:
+        forget_cached()
+        log.warning("aid item announcements fell behind; copies are read again after %ss", ITEM_CACHE_SECONDS)
+    finally:
+        subscription.close()
 
 
 async def ensure_defaults() -> int:
@@ -32,6 +80,7 @@ async def ensure_defaults() -> int:
     forget_cached()
     if await repository.count():
         return 0
+    _written()
     for item in DEFAULT_ITEMS:
         await repository.add(**item)
     return len(DEFAULT_ITEMS)
@@ -148,5 +197,5 @@ async def update(actor: Actor, code: str, change: ItemUpdate) -> AidItem:
     if change.sort_order is not None:
         item.sort_order = change.sort_order
     await item.save()
-    forget_cached()
+    _written()
     return item
