@@ -23,7 +23,8 @@ class AidItemMutations:
                 raise ValidationError("格式应为对象", code="invalid", field="stageLimits")
             change = service.ItemUpdate(name=input.name, short_name=input.short_name, description=input.description,
                                         enabled=input.enabled, form=input.form, materials=input.materials,
-                                        stage_limits=input.stage_limits, sort_order=input.sort_order)
+                                        stage_limits=input.stage_limits, sort_order=input.sort_order,
+                                        expected_updated_at=input.expected_updated_at)
             return AidItemUpdateSuccess(item=AidItem.from_model(
                 await service.update(info.context.actor, input.code, change)))
 

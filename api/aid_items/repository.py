@@ -14,10 +14,12 @@ async def all_items(enabled_only: bool) -> list[AidItem]:
     return await qs.order_by("sort_order", "id")
 
 
-async def by_code(code: str) -> AidItem | None:
+async def by_code(code: str, *, for_update: bool = False) -> AidItem | None:
+    """The item of a code; locked until the transaction ends when `for_update`."""
     if not fits(code, AidItem, "code"):
         return None
-    return await AidItem.get_or_none(code=code)
+    query = AidItem.filter(code=code)
+    return await (query.select_for_update() if for_update else query).first()
 
 
 async def by_id(item_id: int) -> AidItem | None:

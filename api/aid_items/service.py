@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from api.aid_items import repository
@@ -15,7 +16,7 @@ from api.cases.workflow import STAGES, Route
 from api.kit.actors import Actor
 from api.kit.broker import SubscriberTooSlow, get_broker
 from api.kit.db import after_commit
-from api.kit.errors import NotAllowedError, NotFoundError, ValidationError, echo
+from api.kit.errors import ConflictError, NotAllowedError, NotFoundError, ValidationError, echo
 from api.kit.forms import check_form_schema
 
 log = logging.getLogger("dachuan.aid_items")
@@ -91,9 +92,10 @@ async def list_items(*, include_disabled: bool = False) -> list[AidItem]:
     return await repository.all_items(enabled_only=not include_disabled)
 
 
-async def get_by_code(code: str) -> AidItem:
-    """Returns an item by code, or raises a not-found error naming it."""
-    item = await repository.by_code((code or "").strip())
+async def get_by_code(code: str, *, for_update: bool = False) -> AidItem:
+    """Returns an item by code (locked until the transaction ends when `for_update`), or raises a not-found error
+    naming it."""
+    item = await repository.by_code((code or "").strip(), for_update=for_update)
     if item is None:
         raise NotFoundError(f"救助事项「{echo(code)}」不存在", code="item_not_found", field="itemCode")
     return item
@@ -138,6 +140,8 @@ class ItemUpdate:
     materials: list[dict] | None = None
     stage_limits: dict | None = None
     sort_order: int | None = None
+    # the item's updated_at when the caller read what it edited; None writes over whatever is stored
+    expected_updated_at: datetime | None = None
 
 
 def _check_materials(materials: list[dict]) -> list[dict]:
@@ -171,7 +175,11 @@ async def update(actor: Actor, code: str, change: ItemUpdate) -> AidItem:
     """Edits an item's name, description, form, materials, time limits or enabled flag."""
     if actor.role != "admin":
         raise NotAllowedError("只有系统管理员可以配置救助事项", code="admin_only")
-    item = await get_by_code(code)
+    item = await get_by_code(code, for_update=True)  # two admins' saves of one item take turns
+    if change.expected_updated_at is not None and item.updated_at != change.expected_updated_at:
+        # what the caller edited is no longer what is stored: writing it would silently undo the other edit
+        raise ConflictError(f"「{item.name}」刚被其他管理员修改过，您的修改未保存，请核对最新内容后再保存",
+                            code="item_changed", field="expectedUpdatedAt")
     if change.name is not None:
         name = change.name.strip()
         if not name or len(name) > 64:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 import strawberry
@@ -35,6 +36,8 @@ class AidItem:
     township_approval_limit: Decimal | None
     whole_case_working_days: int | None
     enabled: bool
+    updated_at: datetime = strawberry.field(description="When it was last changed: an edit sends it back as "
+                                                        "`expectedUpdatedAt`, so it cannot undo someone else's.")
 
     @classmethod
     def from_model(cls, m: AidItemModel) -> AidItem:
@@ -44,7 +47,7 @@ class AidItem:
             route=list(m.route), stage_limits=m.stage_limits, notice_days=m.notice_days, payment=m.payment,
             syncs_to_province=m.syncs_to_province, emergency_allowed=m.emergency_allowed,
             township_approval_limit=m.township_approval_limit, whole_case_working_days=m.whole_case_working_days,
-            enabled=m.enabled,
+            enabled=m.enabled, updated_at=m.updated_at,
         )
 
 
@@ -59,6 +62,9 @@ class AidItemUpdateInput:
     materials: JSON | None = None
     stage_limits: JSON | None = None
     sort_order: int | None = None
+    expected_updated_at: datetime | None = strawberry.field(
+        default=None, description="The item's updatedAt when the edit began: if it was changed since, the edit is "
+                                  "refused (ConflictError item_changed) instead of undoing the other change.")
 
 
 @strawberry.type

@@ -98,6 +98,23 @@ async def test_admin_allocates_village_worker_accounts_in_bulk_and_the_passwords
     await expect(item).to_contain_text("正在上学的孩子")
     await screenshot(page, "field-admin-items", "standard")
 
+    # another administrator saves the same item while this one edits it: this save is refused rather than undo
+    # theirs, what was typed stays, and saving again, knowingly, keeps it
+    await item.get_by_test_id("item-edit").click()
+    mine = item.get_by_test_id("item-description").locator("textarea")
+    await mine.fill("家里困难、正在上学的孩子，都可以申请。")
+    server.gql("mutation($input: AidItemUpdateInput!){ aidItemUpdate(input: $input){ __typename } }",
+               {"input": {"code": "jiaoyu", "description": "另一位管理员写的说明"}}, server.staff_token("admin"))
+    await item.get_by_test_id("item-save").click()
+    await expect(item.get_by_role("alert")).to_contain_text("刚被其他管理员修改过")
+    await expect(mine).to_have_value("家里困难、正在上学的孩子，都可以申请。")
+    stored = next(i for i in server.gql("{ aidItems { code description } }")["aidItems"] if i["code"] == "jiaoyu")
+    assert stored["description"] == "另一位管理员写的说明"
+    await screenshot(page, "field-admin-item-changed", "standard")
+    await item.get_by_test_id("item-save").click()
+    await expect(page.get_by_test_id("item-message")).to_contain_text("已保存")
+    await expect(item).to_contain_text("都可以申请")
+
     # an item paused is gone from the citizens' catalogue until it is enabled again
     paused = page.locator('.item[data-code="zhufang"]')
     await paused.get_by_test_id("item-enabled").click()

@@ -9,6 +9,8 @@ export type AidItemUpdateInput = {
   code: string;
   description?: string | null | undefined;
   enabled?: boolean | null | undefined;
+  /** The item's updatedAt when the edit began: if it was changed since, the edit is refused (ConflictError item_changed) instead of undoing the other change. */
+  expectedUpdatedAt?: string | null | undefined;
   form?: any;
   materials?: any;
   name?: string | null | undefined;
@@ -295,7 +297,7 @@ export type FieldStaffDisabledSetMutation = { staffDisabledSet:
 export type FieldAidItemsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type FieldAidItemsQuery = { aidItems: Array<{ id: string, code: string, name: string, shortName: string, description: string, enabled: boolean, route: Array<string>, stageLimits: any, noticeDays: number, wholeCaseWorkingDays: number | null }> };
+export type FieldAidItemsQuery = { aidItems: Array<{ id: string, code: string, name: string, shortName: string, description: string, enabled: boolean, route: Array<string>, stageLimits: any, noticeDays: number, wholeCaseWorkingDays: number | null, updatedAt: string }> };
 
 export type FieldAidItemUpdateMutationVariables = Exact<{
   input: AidItemUpdateInput;
@@ -303,7 +305,7 @@ export type FieldAidItemUpdateMutationVariables = Exact<{
 
 
 export type FieldAidItemUpdateMutation = { aidItemUpdate:
-    | { __typename: 'AidItemUpdateSuccess', item: { id: string, code: string, name: string, shortName: string, description: string, enabled: boolean, route: Array<string>, stageLimits: any, noticeDays: number, wholeCaseWorkingDays: number | null } }
+    | { __typename: 'AidItemUpdateSuccess', item: { id: string, code: string, name: string, shortName: string, description: string, enabled: boolean, route: Array<string>, stageLimits: any, noticeDays: number, wholeCaseWorkingDays: number | null, updatedAt: string } }
     | { __typename: 'AuthError', code: string, message: string }
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
     | { __typename: 'NotAllowedError', code: string, message: string }
@@ -941,6 +943,7 @@ export const FieldAidItemsDocument = new TypedDocumentString(`
     stageLimits
     noticeDays
     wholeCaseWorkingDays
+    updatedAt
   }
 }
     `) as unknown as TypedDocumentString<FieldAidItemsQuery, FieldAidItemsQueryVariables>;
@@ -960,6 +963,7 @@ export const FieldAidItemUpdateDocument = new TypedDocumentString(`
         stageLimits
         noticeDays
         wholeCaseWorkingDays
+        updatedAt
       }
     }
     ... on ValidationError {
