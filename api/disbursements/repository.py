@@ -15,6 +15,11 @@ async def payable_cases(month: str) -> list[Case]:
                   .exclude(id__in=already).select_related("item").order_by("id"))
 
 
+async def has_lines(month: str) -> bool:
+    """Whether any case has a payment line for the month."""
+    return await PaymentLine.filter(month=month).exists()
+
+
 async def paid_once(case_ids: list[int]) -> set[int]:
     return set(await PaymentLine.filter(case_id__in=case_ids, status="paid").values_list("case_id", flat=True))
 

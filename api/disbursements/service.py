@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
+from tortoise.exceptions import IntegrityError
+
 from api.cases import service as cases
 from api.disbursements import repository
 from api.disbursements.models import PaymentBatch, PaymentLine
@@ -41,10 +43,16 @@ async def build(actor: Actor, month: str) -> BatchSummary:
     due = [c for c in candidates if c.item.payment in ("monthly", "once") and c.id not in once_done
            and actor.covers(c.region_id)]
     if not due:
+        if await repository.has_lines(month):
+            raise ConflictError(f"{month} 需要发放的申请都已纳入发放批次，没有新的可发放", code="nothing_to_pay")
         raise ConflictError(f"{month} 没有需要发放的审批通过的申请", code="nothing_to_pay")
     batch = await repository.add_batch(month=month, created_by_id=actor.staff_id, created_at=clock.now())
-    await repository.add_lines([{"batch_id": batch.id, "case_id": c.id, "month": month, "amount": c.amount}
-                                for c in due])
+    try:
+        await repository.add_lines([{"batch_id": batch.id, "case_id": c.id, "month": month, "amount": c.amount}
+                                    for c in due])
+    except IntegrityError:  # one payment per case and month: another build of this month (a double tap) wrote first
+        raise ConflictError(f"{month} 的发放批次刚刚已经生成，请勿重复提交；请刷新查看",
+                            code="batch_just_built") from None
     for c in due:
         if c.status == "approved":
             await cases.act(actor, c.id, "pay_start", {"comment": f"纳入 {month} 发放批次"})

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from tortoise.exceptions import IntegrityError
+
+from api.cases import repository as case_rows
 from api.cases import service as cases
 from api.kit import clock
 from api.kit.actors import Actor
@@ -35,8 +38,17 @@ async def rate(actor: Actor, case_id: int, rating: int, comment: str = "", *, ea
     comment = (comment or "").strip()
     if len(comment) > 500:
         raise ValidationError("评价内容不能超过500字", code="comment_too_long", field="comment")
-    if await repository.of_case(case.id) is not None:
+    answer = {"rating": rating, "comment": comment, "ease": ease, "helped": helped, "how_applied": how_applied,
+              "answered_by": "applicant" if owner else "worker"}
+    # two sends of one survey (a double tap, a retry after an answer lost on a weak signal) take turns on the
+    # case's row: the second finds the first's answer
+    await case_rows.by_id(case.id, for_update=True)
+    earlier = await repository.of_case(case.id)
+    if earlier is not None:
+        if all(getattr(earlier, name) == value for name, value in answer.items()):
+            return earlier  # the same answer sent again: recorded once, and the sender is told it is
         raise ConflictError("您已评价过这件申请，感谢您的反馈", code="already_rated")
-    return await repository.add(case_id=case.id, rating=rating, comment=comment, ease=ease, helped=helped,
-                                how_applied=how_applied, answered_by="applicant" if owner else "worker",
-                                created_at=clock.now())
+    try:
+        return await repository.add(case_id=case.id, created_at=clock.now(), **answer)
+    except IntegrityError:  # SQLite, which has no row lock: the other send wrote first
+        raise ConflictError("您已评价过这件申请，感谢您的反馈", code="already_rated") from None

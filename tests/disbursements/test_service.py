@@ -141,3 +141,32 @@ async def test_the_export_is_downloaded_by_finance_and_refused_to_others(client,
     assert ok.status_code == 200
     assert ok.content[:2] == b"PK"
     assert (refused.status_code, anonymous.status_code) == (403, 401)
+
+
+async def test_a_double_tapped_build_makes_one_batch_and_tells_the_second_tap_why(db, monkeypatch):
+    import asyncio
+
+    from api.disbursements import repository
+    from api.disbursements.models import PaymentBatch
+    from tests.factories import reading_together
+
+    await make_case("dibao", "approved")
+    await make_case("dibao", "approved")
+    reading_together(monkeypatch, repository, "payable_cases", 2)  # both taps find the cases before either writes
+    results = await asyncio.gather(_build("2026-12"), _build("2026-12"), return_exceptions=True)
+
+    built = [r for r in results if isinstance(r, service.BatchSummary)]
+    refused = [r for r in results if isinstance(r, ConflictError)]
+    assert (len(built), len(refused)) == (1, 1), results
+    assert refused[0].code in ("batch_just_built", "nothing_to_pay")  # never the generic "数据已被他人修改"
+    assert "已" in refused[0].message and "发放批次" in refused[0].message
+    assert await PaymentLine.filter(month="2026-12").count() == 2
+    assert await PaymentBatch.filter(month="2026-12").count() == 1  # the refused tap's batch rolled back
+
+
+async def test_building_a_month_again_says_its_cases_are_in_a_batch_already(db):
+    await make_case("dibao", "approved")
+    await _build("2026-12")
+    with pytest.raises(ConflictError) as e:
+        await _build("2026-12")
+    assert (e.value.code, e.value.message) == ("nothing_to_pay", "2026-12 需要发放的申请都已纳入发放批次，没有新的可发放")

@@ -99,3 +99,34 @@ async def _staff_uploads(worker, applicant_id, item_code):
             out.append(str((await materials.upload(worker, data=tiny_png(), kind=kind,
                                                    applicant_id=applicant_id)).id))
     return out
+
+
+async def test_the_same_answer_sent_again_is_recorded_once_and_answered_as_saved(db):
+    applicant = await make_applicant()
+    case = await make_case("jiuye", "closed", applicant=applicant)
+    first = await _rate(applicant, case.id, 4, "还行", ease=5)
+    again = await _rate(applicant, case.id, 4, " 还行 ", ease=5)  # a retry after the answer was lost on the way
+    assert again.id == first.id
+    assert await Satisfaction.filter(case_id=case.id).count() == 1
+
+
+async def test_a_double_tapped_survey_is_recorded_once_and_no_tap_gets_a_generic_error(db, monkeypatch):
+    import asyncio
+
+    from tortoise import connections
+
+    from api.surveys import repository
+    from tests.factories import reading_together
+
+    applicant = await make_applicant()
+    case = await make_case("jiuye", "closed", applicant=applicant)
+    reading_together(monkeypatch, repository, "of_case", 2, within=0.5)  # both taps look before either writes
+    results = await asyncio.gather(_rate(applicant, case.id, 5, "很好"), _rate(applicant, case.id, 5, "很好"),
+                                   return_exceptions=True)
+
+    assert await Satisfaction.filter(case_id=case.id).count() == 1
+    for r in results:
+        assert isinstance(r, Satisfaction) or (isinstance(r, ConflictError) and r.code == "already_rated"), r
+    if connections.get("default").capabilities.dialect == "postgres":
+        # the case's row lock makes the second tap find the first's answer: both are told it is saved
+        assert [type(r).__name__ for r in results] == ["Satisfaction", "Satisfaction"]
