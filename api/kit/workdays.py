@@ -115,8 +115,14 @@ def _as_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+# Asia/Shanghai has kept UTC+8 all year since 1991 (no daylight saving): a fixed offset gives the same days as the
+# zone's rules for every date a case can have, with plain arithmetic instead of a zone lookup per step (a clock
+# walks a day at a time, about 14 steps for 10 working days, twice per workflow action)
+_UTC_OFFSET = timedelta(hours=8)
+
+
 def _local_day(moment: datetime) -> tuple[date, datetime]:
-    """Returns the Shanghai calendar day containing the instant and the UTC instant that day ends."""
-    local_day = moment.astimezone(TZ).date()
-    day_end = datetime.combine(local_day + _ONE_DAY, time(), tzinfo=TZ).astimezone(UTC)
+    """Returns the Shanghai calendar day containing the UTC instant and the UTC instant that day ends."""
+    local_day = (moment + _UTC_OFFSET).date()
+    day_end = datetime.combine(local_day + _ONE_DAY, time(), tzinfo=UTC) - _UTC_OFFSET
     return local_day, day_end

@@ -175,3 +175,16 @@ def test_make_up_working_day_on_a_weekday_is_refused() -> None:
 def test_date_outside_the_year_is_refused() -> None:
     with pytest.raises(ValueError, match="outside"):
         YearData(year=2030, holidays=frozenset({date(2031, 1, 1)}), workdays=frozenset())
+
+
+def test_the_fixed_offset_gives_the_zones_days_for_every_date_a_case_can_have():
+    from api.kit.workdays import _local_day
+
+    moment, step, checked = datetime(1992, 1, 1, tzinfo=UTC), timedelta(hours=7, minutes=13), 0
+    while moment.year < 2041:  # every hour of the day and day of the week comes round many times
+        local = moment.astimezone(TZ).date()
+        end = datetime.combine(local + timedelta(days=1), datetime.min.time(), tzinfo=TZ).astimezone(UTC)
+        assert _local_day(moment) == (local, end), moment
+        moment += step
+        checked += 1
+    assert checked > 50_000
