@@ -354,12 +354,11 @@ async def insert(obj) -> None:
     sql, names = _insert(obj, conn.capabilities.dialect, once=False)
     fields_map = obj._meta.fields_map
     values = [fields_map[name].to_db_value(getattr(obj, name), obj) for name in names]
-    obj._saved_in_db = True
     holding = _holding(conn)
-    if holding is not None and holding.hold(obj._meta.db_table, sql, values, lambda pk: setattr(obj, "pk", pk)):
-        return
-    rows = await conn.execute_query_dict(sql, values)
-    obj.pk = next(iter(rows[0].values()))
+    if holding is None or not holding.hold(obj._meta.db_table, sql, values, lambda pk: setattr(obj, "pk", pk)):
+        rows = await conn.execute_query_dict(sql, values)
+        obj.pk = next(iter(rows[0].values()))
+    obj._saved_in_db = True
 
 
 async def add_once(obj) -> None:
