@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from dataclasses import dataclass
@@ -14,8 +13,8 @@ from api.aid_items.defaults import DEFAULT_ITEMS
 from api.aid_items.models import AidItem
 from api.cases.workflow import STAGES, Route
 from api.kit.actors import Actor
-from api.kit.broker import SubscriberTooSlow, get_broker
-from api.kit.db import after_commit
+from api.kit.broker import ChannelWatch
+from api.kit.db import after_commit, publish_after_commit
 from api.kit.errors import ConflictError, NotAllowedError, NotFoundError, ValidationError, echo
 from api.kit.forms import check_form_schema
 
@@ -39,41 +38,30 @@ def forget_cached() -> None:
 
 def _written() -> None:
     """After a write to the catalogue: drops this process's copies now, and again once the write commits (a read
-    in between would keep the old item), then tells every other process."""
+    in between would keep the old item); the announcement tells every other process."""
     forget_cached()
 
-    async def announce() -> None:
+    async def forget_again() -> None:
         forget_cached()
-        await get_broker().publish(ITEMS_WRITTEN, {"written": True})
 
-    after_commit(announce)
+    after_commit(forget_again)
+    publish_after_commit([(ITEMS_WRITTEN, {"written": True})])
 
 
-_watch: tuple[asyncio.Task, object] | None = None
+def _overflowed() -> None:
+    forget_cached()
+    log.warning("aid item announcements fell behind; copies are read again after %ss", ITEM_CACHE_SECONDS)
+
+
+# an announcement, or a resync after an outage (one may have been lost): either way the copies go
+_watch = ChannelWatch(ITEMS_WRITTEN, lambda _message: forget_cached(), on_overflow=_overflowed, max_queue=100,
+                      name="aid-items-watch")
 
 
 def watch_writes() -> None:
     """Drops this process's copies whenever a write is announced, from now on (the API's start-up and the
     workers call it; a second call on the same loop and broker does nothing)."""
-    global _watch
-    loop, broker = asyncio.get_running_loop(), get_broker()
-    if _watch is not None and not _watch[0].done() and _watch[0].get_loop() is loop and _watch[1] is broker:
-        return
-    if _watch is not None and not _watch[0].done() and _watch[0].get_loop() is loop:
-        _watch[0].cancel()  # the broker was replaced (tests): listen on the new one
-    subscription = broker.subscribe(ITEMS_WRITTEN, max_queue=100)
-    _watch = (loop.create_task(_forget_on_writes(subscription), name="aid-items-watch"), broker)
-
-
-async def _forget_on_writes(subscription) -> None:
-    try:
-        async for _ in subscription:  # an announcement, or a resync after an outage (one may have been lost)
-            forget_cached()
-    except SubscriberTooSlow:
-        forget_cached()
-        log.warning("aid item announcements fell behind; copies are read again after %ss", ITEM_CACHE_SECONDS)
-    finally:
-        subscription.close()
+    _watch.start()
 
 
 async def ensure_defaults() -> int:

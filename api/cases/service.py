@@ -203,9 +203,10 @@ def can_read(actor: Actor, case: Case) -> bool:
     return actor.is_staff and actor.role in ROLES_READING_CASES and actor.covers(case.region_id)
 
 
-async def get_for(actor: Actor, case_id: int) -> Case:
-    """Returns a case the caller may read, or CaseNotFound."""
-    case = await repository.by_id(case_id)
+async def get_for(actor: Actor, case_id: int, *, for_update: bool = False) -> Case:
+    """Returns a case the caller may read (locked until the transaction ends when `for_update`), or
+    CaseNotFound."""
+    case = await repository.by_id(case_id, for_update=for_update)
     if case is None or not can_read(actor, case):
         raise CaseNotFound()
     return case

@@ -124,15 +124,13 @@ class SessionWatch:
 
     def __init__(self) -> None:
         self._handlers: dict[TransportWSHandler, tuple[int, int | None]] = {}
-        self._task: asyncio.Task | None = None
-        self._broker: Any = None
-        self._subscription: Any = None
+        self._watch: Any = None
 
     async def live(self) -> None:
         """Waits until announcements reach this process (through Redis: once it confirmed the channel); an
         end announced before that is caught by the connection's own check."""
-        if self._subscription is not None:
-            await self._subscription.wait_live()
+        if self._watch is not None:
+            await self._watch.live()
 
     def start(self) -> None:
         """Listens from now on (the app's start-up calls this, so the first connection's session is covered
@@ -147,30 +145,15 @@ class SessionWatch:
         self._handlers.pop(handler, None)
 
     def _ensure_listening(self) -> None:
-        from api.kit.broker import get_broker
+        if self._watch is None:
+            from api.accounts.service import SESSIONS_ENDED
+            from api.kit.broker import ChannelWatch
 
-        broker, loop = get_broker(), asyncio.get_running_loop()
-        task = self._task
-        if task is not None and not task.done() and self._broker is broker and task.get_loop() is loop:
-            return
-        if task is not None and not task.done() and task.get_loop() is loop:
-            task.cancel()  # the broker was replaced (tests): listen on the new one
-        from api.accounts.service import SESSIONS_ENDED
-
-        self._broker = broker
-        subscription = self._subscription = broker.subscribe(SESSIONS_ENDED, max_queue=10_000)
-        self._task = loop.create_task(self._listen(subscription), name="session-watch")
-
-    async def _listen(self, subscription: Any) -> None:
-        from api.kit.broker import SubscriberTooSlow
-
-        try:
-            async for message in subscription:
-                self._ended(message.get("session_id"), message.get("staff_id"))
-        except SubscriberTooSlow:
-            log.warning("session announcements fell behind; live connections rely on their own checks")
-        finally:
-            subscription.close()
+            self._watch = ChannelWatch(
+                SESSIONS_ENDED, lambda m: self._ended(m.get("session_id"), m.get("staff_id")), max_queue=10_000,
+                name="session-watch", on_overflow=lambda: log.warning(
+                    "session announcements fell behind; live connections rely on their own checks"))
+        self._watch.start()
 
     def _ended(self, session_id: int | None, staff_id: int | None) -> None:
         if session_id is None and staff_id is None:

@@ -395,3 +395,48 @@ def configure_broker(settings: Settings) -> Broker:
 def get_broker() -> Broker:
     """Returns the broker of this process."""
     return _broker
+
+
+class ChannelWatch:
+    """Hands every message of one channel to `on_message` for the life of the process: one subscription, made
+    when `start` is first called and made again when the broker or the event loop was replaced since (tests
+    replace both). A resync after an outage arrives as RESYNC, like any message. A watch that falls more than
+    `max_queue` messages behind calls `on_overflow` and stops; the next `start` listens again."""
+
+    def __init__(self, channel: str, on_message: Callable[[dict], None], *, on_overflow: Callable[[], None],
+                 max_queue: int, name: str) -> None:
+        self.channel = channel
+        self._on_message = on_message
+        self._on_overflow = on_overflow
+        self._max_queue = max_queue
+        self._name = name
+        self._task: asyncio.Task | None = None
+        self._broker: Broker | None = None
+        self._subscription: Subscription | None = None
+
+    def start(self) -> None:
+        """Listens from now on; does nothing when already listening on this loop and broker."""
+        broker, loop = get_broker(), asyncio.get_running_loop()
+        task = self._task
+        if task is not None and not task.done() and self._broker is broker and task.get_loop() is loop:
+            return
+        if task is not None and not task.done() and task.get_loop() is loop:
+            task.cancel()  # the broker was replaced (tests): listen on the new one
+        self._broker = broker
+        subscription = self._subscription = broker.subscribe(self.channel, max_queue=self._max_queue)
+        self._task = loop.create_task(self._listen(subscription), name=self._name)
+
+    async def live(self) -> None:
+        """Waits until messages published from now on reach the watch (through Redis: once it confirmed the
+        channel)."""
+        if self._subscription is not None:
+            await self._subscription.wait_live()
+
+    async def _listen(self, subscription: Subscription) -> None:
+        try:
+            async for message in subscription:
+                self._on_message(message)
+        except SubscriberTooSlow:
+            self._on_overflow()
+        finally:
+            subscription.close()

@@ -229,8 +229,8 @@ _unit: ContextVar[UnitOfWork | None] = ContextVar("unit_of_work", default=None)
 
 def publish_after_commit(messages: list[tuple[str, dict]]) -> None:
     """Publishes broker messages, (channel, message) in order, once the surrounding unit of work commits: all the
-    messages of one unit in one `publish_many` (one Redis pipeline: a transition's events and the outbox's
-    wake-up go out together); at once if there is no unit."""
+    messages of one unit in one `publish_many` (one Redis call: a transition's events and the outbox's wake-up
+    go out together); at once if there is no unit."""
     from api.kit.broker import get_broker
 
     unit = _unit.get()

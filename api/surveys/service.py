@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from tortoise.exceptions import IntegrityError
 
-from api.cases import repository as case_rows
 from api.cases import service as cases
 from api.kit import clock
 from api.kit.actors import Actor
@@ -21,7 +20,9 @@ HOW_APPLIED = ("self", "proxy", "counter", "other")
 async def rate(actor: Actor, case_id: int, rating: int, comment: str = "", *, ease: int | None = None,
                helped: bool | None = None, how_applied: str | None = None) -> Satisfaction:
     """Records the 回头看 survey of a decided case: by its applicant, or by a worker at the door for a proxy case."""
-    case = await cases.get_for(actor, case_id)
+    # two sends of one survey (a double tap, a retry after an answer lost on a weak signal) take turns on the
+    # case's row: the second finds the first's answer
+    case = await cases.get_for(actor, case_id, for_update=True)
     owner = actor.is_applicant and actor.applicant_id == case.applicant_id
     at_the_door = case.channel == "proxy" and actor.role in ("village_worker", "township_officer")
     if not (owner or at_the_door):
@@ -40,9 +41,6 @@ async def rate(actor: Actor, case_id: int, rating: int, comment: str = "", *, ea
         raise ValidationError("评价内容不能超过500字", code="comment_too_long", field="comment")
     answer = {"rating": rating, "comment": comment, "ease": ease, "helped": helped, "how_applied": how_applied,
               "answered_by": "applicant" if owner else "worker"}
-    # two sends of one survey (a double tap, a retry after an answer lost on a weak signal) take turns on the
-    # case's row: the second finds the first's answer
-    await case_rows.by_id(case.id, for_update=True)
     earlier = await repository.of_case(case.id)
     if earlier is not None:
         if all(getattr(earlier, name) == value for name, value in answer.items()):
